@@ -1,0 +1,206 @@
+"""Compare two witnesses of one gradient and keep the verdict in one frozen record.
+
+An entry j of ``actual`` a matches ``expected`` b when
+
+    |a_j − b_j| ≤ rtol · max(|b_j|, floor · scale) + uncertainty_j
+
+where ``scale`` = max |b| over the tensor (1 if b is all zero). The floor keeps
+entries that are zero up to rounding from producing huge relative errors: below
+``floor·scale`` an entry is judged against the tensor's scale instead of its own.
+``uncertainty`` is a witness's own error estimate (finite differences carry one).
+The relative error reported for each entry is |a_j − b_j| / max(|b_j|, floor·scale).
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from gradcheck.equations import Equation
+from reference_mlp.validation import InvalidArgument
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    """Relative tolerance, the floor below which entries count as zero, and why."""
+
+    rtol: float
+    floor: float
+    noise: str = ""
+
+
+# Keyed by the less precise dtype of the two witnesses. The noise floor is what
+# two correct implementations differ by after rounding: a handful of ulps per
+# operation, accumulated over the sums inside matrix products.
+TOLERANCES: dict[np.dtype, Tolerance] = {
+    np.dtype(np.float64): Tolerance(1e-7, 1e-6, "unit roundoff 1.1e-16; correct float64 gradients agree to ~1e-13"),
+    np.dtype(np.float32): Tolerance(1e-4, 1e-3, "unit roundoff 6.0e-8; correct float32 gradients agree to ~1e-6"),
+    np.dtype(np.float16): Tolerance(1e-2, 1e-2, "unit roundoff 4.9e-4; correct float16 gradients agree to ~1e-3"),
+}
+
+
+def tolerance_for(*dtypes: Any) -> Tolerance:
+    """The tolerance of the least precise of ``dtypes`` (integers and complex count as float64)."""
+    chosen = TOLERANCES[np.dtype(np.float64)]
+    for dtype in dtypes:
+        dtype = np.dtype(dtype)
+        key = np.dtype(np.float64) if dtype.kind != "f" else dtype
+        tol = TOLERANCES.get(key, TOLERANCES[np.dtype(np.float16)])
+        if tol.rtol > chosen.rtol:
+            chosen = tol
+    return chosen
+
+
+class Verdict(str, enum.Enum):
+    """The outcome of one comparison."""
+
+    PASS = "pass"
+    FAIL = "fail"
+    NOT_CHECKABLE = "not checkable"
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One entry of a compared tensor with both witnesses' values."""
+
+    index: tuple[int, ...]
+    actual: float
+    expected: float
+    abs_err: float
+    rel_err: float
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Everything known about one tensor compared between two witnesses.
+
+    This is the single record that every output (assertion message, table,
+    report) is rendered from.
+    """
+
+    tensor: str
+    equation: Equation | None
+    witnesses: tuple[str, str]  # (actual, expected)
+    expected_shape: tuple[int, ...]
+    actual_shape: tuple[int, ...]
+    dtype: str
+    checked: int
+    mismatches: int
+    not_checkable: int
+    max_abs_err: float
+    max_rel_err: float
+    worst: tuple[Entry, ...]
+    tolerance: Tolerance
+    scale: float
+    not_checkable_reason: str | None = None
+    problem: str | None = None
+    seed: int | None = None
+    note: str | None = None
+
+    @property
+    def verdict(self) -> Verdict:
+        """PASS when every checkable entry matches, NOT_CHECKABLE when none could be checked."""
+        if self.mismatches or self.note:
+            return Verdict.FAIL
+        if self.checked == 0:
+            return Verdict.NOT_CHECKABLE
+        return Verdict.PASS
+
+    @property
+    def passed(self) -> bool:
+        """True unless the verdict is FAIL (an uncheckable tensor is not a failure)."""
+        return self.verdict is not Verdict.FAIL
+
+    @property
+    def size(self) -> int:
+        """Entries in the expected tensor."""
+        return int(np.prod(self.expected_shape, dtype=np.int64))
+
+
+def _shape_note(actual_shape: tuple[int, ...], expected_shape: tuple[int, ...]) -> str:
+    note = f"shape mismatch: expected {expected_shape}, got {actual_shape}"
+    if actual_shape == expected_shape[::-1]:
+        note += " (it looks transposed)"
+    elif np.prod(actual_shape, dtype=np.int64) == np.prod(expected_shape, dtype=np.int64):
+        note += " (same number of entries: a reshape or a transpose went wrong)"
+    return note
+
+
+def _as_values(name: str, value: Any) -> np.ndarray:
+    try:
+        array = np.asarray(value)
+    except Exception as exc:
+        raise InvalidArgument(f"{name} must be an array of numbers; numpy could not convert it ({exc}).") from None
+    if array.dtype.kind not in "biufc":
+        raise InvalidArgument(f"{name} must hold numbers; got dtype {array.dtype}.")
+    return array
+
+
+def compare(
+    actual: Any,
+    expected: Any,
+    *,
+    tensor: str,
+    witnesses: tuple[str, str] = ("actual", "expected"),
+    equation: Equation | None = None,
+    tolerance: Tolerance | None = None,
+    uncertainty: np.ndarray | None = None,
+    checkable: np.ndarray | None = None,
+    not_checkable_reason: str | None = None,
+    problem: str | None = None,
+    seed: int | None = None,
+    worst: int = 5,
+) -> Comparison:
+    """Compare ``actual`` with ``expected`` entry by entry and return the record.
+
+    ``checkable`` masks the entries a witness could estimate (finite
+    differences across a kink cannot); ``uncertainty`` widens each entry's
+    allowance by that witness's own error estimate. Neither array is modified.
+    """
+    a, b = _as_values(f"{witnesses[0]} {tensor}", actual), _as_values(f"{witnesses[1]} {tensor}", expected)
+    tol = tolerance or tolerance_for(a.dtype, b.dtype)
+    mask = np.ones(b.shape, dtype=bool) if checkable is None else np.asarray(checkable, dtype=bool)
+    if mask.shape != b.shape:
+        raise InvalidArgument(f"checkable must have the expected shape {b.shape}; got {mask.shape}.")
+    b64 = np.real(b).astype(np.float64)
+    mask = mask & np.isfinite(b64)  # a witness that could not estimate an entry leaves it NaN
+    common = dict(
+        tensor=tensor, equation=equation, witnesses=tuple(witnesses), expected_shape=tuple(b.shape),
+        actual_shape=tuple(a.shape), dtype=str(a.dtype if a.dtype.kind == "f" else b.dtype), tolerance=tol,
+        not_checkable=int(mask.size - np.count_nonzero(mask)), not_checkable_reason=not_checkable_reason,
+        problem=problem, seed=seed,
+    )
+    if a.shape != b.shape:
+        return Comparison(**common, checked=0, mismatches=0, max_abs_err=np.inf, max_rel_err=np.inf, worst=(),
+                          scale=np.nan, note=_shape_note(a.shape, b.shape))
+    a64 = np.real(a).astype(np.float64)
+    scale = float(np.max(np.abs(b64[mask]), initial=0.0)) or 1.0
+    with np.errstate(invalid="ignore", over="ignore"):
+        abs_err = np.abs(a64 - b64)
+        abs_err[~np.isfinite(a64) & mask] = np.inf
+        denom = np.maximum(np.abs(b64), tol.floor * scale)
+        rel_err = abs_err / denom
+        allowed = tol.rtol * denom + (0.0 if uncertainty is None else np.asarray(uncertainty, dtype=np.float64))
+        bad = mask & ~(abs_err <= allowed)
+    checked = int(np.count_nonzero(mask))
+    ranked_from = bad if bad.any() else mask
+    order = np.argsort(-np.where(ranked_from, rel_err, -np.inf), axis=None, kind="stable")[: min(worst, int(ranked_from.sum()))]
+    entries = tuple(
+        Entry(tuple(int(i) for i in np.unravel_index(k, b.shape)), float(a64.flat[k]), float(b64.flat[k]),
+              float(abs_err.flat[k]), float(rel_err.flat[k]))
+        for k in order
+    )
+    nonfinite = int(np.count_nonzero(~np.isfinite(a64) & mask))
+    return Comparison(
+        **common,
+        checked=checked,
+        mismatches=int(np.count_nonzero(bad)),
+        max_abs_err=float(np.max(abs_err[mask], initial=0.0)),
+        max_rel_err=float(np.max(rel_err[mask], initial=0.0)),
+        worst=entries,
+        scale=scale,
+        note=f"{nonfinite} entr{'y is' if nonfinite == 1 else 'ies are'} NaN or infinite" if nonfinite else None,
+    )

@@ -1,0 +1,217 @@
+"""Finite differences: the witness that needs nothing but the forward pass.
+
+Four estimators of ∂f/∂x for a scalar function f of one array x:
+
+- ``central``:    (f(x + h) − f(x − h)) / 2h, error O(h²); 2 evaluations per entry.
+- ``richardson``: (4·D(h/2) − D(h)) / 3 from two central differences, error O(h⁴);
+                  4 evaluations per entry.
+- ``complex``:    Im f(x + ih) / h, no subtraction so no cancellation: exact to
+                  machine precision, for functions that accept complex input.
+- ``directional``: any of the above along one direction v, estimating the
+                  Jacobian-vector product ∇f·v in 2–4 evaluations instead of 2P.
+
+Every estimator is pure (x is copied before each perturbation, so f may even
+scribble on its argument) and kink-aware: given ``region``, a function that
+says which smooth piece f is on at a point, an entry whose perturbation
+changes the piece is *not checkable* and says so, instead of producing a
+meaningless difference quotient across a ReLU's corner.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from reference_mlp.validation import InvalidArgument, as_float_array, check_choice
+
+Function = Callable[[np.ndarray], float]
+Region = Callable[[np.ndarray], np.ndarray]
+
+METHODS = ("central", "richardson", "complex")
+COMPLEX_STEP = 1e-20
+KINK_REASON = "a perturbation of ±h crosses a non-differentiable point (kink) of an activation"
+NONFINITE_REASON = "f is not finite at a perturbed point"
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """Per-entry estimates of ∂f/∂x, shaped like x.
+
+    ``values`` is NaN where ``checkable`` is False; ``error`` is the estimated
+    rounding error of each entry (truncation is O(h²) for central, O(h⁴) for
+    Richardson and is covered by the comparison's tolerance).
+    """
+
+    values: np.ndarray
+    error: np.ndarray
+    checkable: np.ndarray
+    method: str
+    evaluations: int
+    reason: str | None = None
+
+    @property
+    def not_checkable(self) -> int:
+        """How many entries could not be estimated."""
+        return int(self.checkable.size - np.count_nonzero(self.checkable))
+
+
+@dataclass(frozen=True)
+class Directional:
+    """An estimate of the directional derivative ∇f(x)·v."""
+
+    value: float
+    error: float
+    checkable: bool
+    method: str
+    evaluations: int
+    reason: str | None = None
+
+
+def step_size(x: np.ndarray, method: str) -> np.ndarray:
+    """The per-entry step h that balances truncation against rounding.
+
+    Central differences lose ε|f|/h to rounding and gain h²|f'''| of
+    truncation, minimised near h = ε^{1/3}·max(|x|, 1); Richardson's O(h⁴)
+    truncation moves the optimum to ε^{1/5}·max(|x|, 1). The step is then
+    rounded so that x + h − x == h exactly in floating point.
+    """
+    check_choice("method", method, METHODS)
+    real = np.real(x)
+    eps = np.finfo(real.dtype).eps
+    if method == "complex":
+        return np.full(real.shape, COMPLEX_STEP)
+    power = 1 / 3 if method == "central" else 1 / 5
+    h = eps**power * np.maximum(np.abs(real), 1.0)
+    return (real + h) - real
+
+
+class _Probe:
+    """Evaluates f at copies of x and remembers the smooth piece at x."""
+
+    def __init__(self, f: Function, x: np.ndarray, region: Region | None):
+        if not callable(f):
+            raise InvalidArgument(f"f must be a function of one array returning a scalar; got {type(f).__name__}.")
+        if region is not None and not callable(region):
+            raise InvalidArgument(f"region must be a function of one array or None; got {type(region).__name__}.")
+        self.f, self.x, self.region = f, x, region
+        self.evaluations = 0
+        self.f0 = self.value(x.copy(), complex_ok=False)
+        if not np.isfinite(self.f0):
+            raise InvalidArgument(f"f(x) must be finite to differentiate it; got {self.f0}.")
+        self.piece0 = None if region is None else np.asarray(region(x.copy()))
+
+    def value(self, point: np.ndarray, complex_ok: bool) -> complex | float:
+        self.evaluations += 1
+        out = self.f(point)
+        if np.ndim(out) != 0:
+            raise InvalidArgument(
+                f"f must return a scalar loss; it returned an array of shape {np.shape(out)}. "
+                "Reduce it (e.g. .sum() or .mean()) inside f."
+            )
+        if complex_ok and not np.iscomplexobj(out):
+            raise InvalidArgument(
+                f"the complex-step method needs an f that keeps complex input complex; given x + ih it returned "
+                f"{type(out).__name__} {out!r}, so the imaginary part was dropped. Use method='central' or 'richardson'."
+            )
+        return complex(out) if complex_ok else float(np.real(out))
+
+    def same_piece(self, point: np.ndarray) -> bool:
+        return self.piece0 is None or np.array_equal(np.asarray(self.region(point.copy())), self.piece0)
+
+    def central(self, direction: np.ndarray, h: float) -> tuple[float, float, str | None]:
+        """(f(x + h·d) − f(x − h·d)) / 2h, its rounding error, and why it failed if it did."""
+        plus, minus = self.x + h * direction, self.x - h * direction
+        if not (self.same_piece(plus) and self.same_piece(minus)):
+            return np.nan, 0.0, KINK_REASON
+        f_plus, f_minus = self.value(plus, False), self.value(minus, False)
+        if not (np.isfinite(f_plus) and np.isfinite(f_minus)):
+            return np.nan, 0.0, NONFINITE_REASON
+        rounding = np.finfo(np.float64).eps * max(abs(f_plus), abs(f_minus), abs(self.f0)) / h
+        return (f_plus - f_minus) / (2 * h), rounding, None
+
+    def richardson(self, direction: np.ndarray, h: float) -> tuple[float, float, str | None]:
+        """(4·D(h/2) − D(h)) / 3: cancels the h² term of the central difference."""
+        coarse, err_coarse, why = self.central(direction, h)
+        if why:
+            return np.nan, 0.0, why
+        fine, err_fine, why = self.central(direction, h / 2)
+        if why:
+            return np.nan, 0.0, why
+        return (4 * fine - coarse) / 3, (4 * err_fine + err_coarse) / 3, None
+
+    def complex(self, direction: np.ndarray, h: float) -> tuple[float, float, str | None]:
+        """Im f(x + ih·d) / h, exact on a smooth piece; undefined on a kink itself."""
+        # The imaginary step never crosses a kink, but a point sitting on one
+        # (within a few ulps) has no derivative: probe the smallest real move.
+        nudge = 4 * np.finfo(np.float64).eps * max(1.0, float(np.max(np.abs(self.x * direction))))
+        if not (self.same_piece(self.x + nudge * direction) and self.same_piece(self.x - nudge * direction)):
+            return np.nan, 0.0, KINK_REASON
+        point = self.x.astype(np.complex128) + 1j * h * direction
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", np.exceptions.ComplexWarning)
+            try:
+                out = self.value(point, True)
+            except (TypeError, np.exceptions.ComplexWarning) as exc:
+                raise InvalidArgument(
+                    f"the complex-step method needs an f that accepts complex input, and this one does not ({exc}). "
+                    "Use method='central' or 'richardson'."
+                ) from None
+        if not np.isfinite(out):
+            return np.nan, 0.0, NONFINITE_REASON
+        value = out.imag / h
+        return value, np.finfo(np.float64).eps * abs(value), None
+
+
+def _prepare(x: np.ndarray) -> np.ndarray:
+    return np.array(as_float_array("x", x), dtype=np.float64, copy=True)
+
+
+def gradient(f: Function, x: np.ndarray, *, method: str = "central", region: Region | None = None) -> Estimate:
+    """Estimate every entry of ∂f/∂x by ``method`` ("central", "richardson" or "complex").
+
+    ``region(x)`` may return any array that changes exactly when x moves onto
+    another smooth piece of f (e.g. the sign pattern of ReLU pre-activations);
+    entries whose perturbation changes it are reported as not checkable.
+    """
+    check_choice("method", method, METHODS)
+    x0 = _prepare(x)
+    probe = _Probe(f, x0, region)
+    estimate = getattr(probe, method)
+    steps = step_size(x0, method)
+    values = np.full(x0.shape, np.nan)
+    error = np.zeros(x0.shape)
+    reasons = set()
+    basis = np.zeros(x0.shape)
+    for index in np.ndindex(x0.shape):
+        basis[index] = 1.0
+        values[index], error[index], why = estimate(basis, float(steps[index]))
+        basis[index] = 0.0
+        if why:
+            reasons.add(why)
+    checkable = np.isfinite(values)
+    return Estimate(values, error, checkable, method, probe.evaluations, "; ".join(sorted(reasons)) or None)
+
+
+def directional(
+    f: Function, x: np.ndarray, v: np.ndarray, *, method: str = "richardson", region: Region | None = None
+) -> Directional:
+    """Estimate ∇f(x)·v in 2 (central), 4 (Richardson) or 1 (complex) evaluations.
+
+    The step is taken along v/‖v‖ and the result scaled back by ‖v‖, so the
+    size of v never pushes the step across a kink.
+    """
+    check_choice("method", method, METHODS)
+    x0 = _prepare(x)
+    v = as_float_array("v", v).astype(np.float64)
+    if v.shape != x0.shape:
+        raise InvalidArgument(f"direction v must have the shape of x, {x0.shape}; got {v.shape}.")
+    norm = float(np.linalg.norm(v))
+    if norm == 0:
+        raise InvalidArgument("direction v is all zeros; a directional derivative needs a nonzero direction.")
+    probe = _Probe(f, x0, region)
+    h = float(np.max(step_size(np.array([np.max(np.abs(x0), initial=0.0)]), method)))
+    value, error, why = getattr(probe, method)(v / norm, h)
+    return Directional(value * norm, error * norm, why is None, method, probe.evaluations, why)

@@ -1,0 +1,102 @@
+"""The JAX oracle: the same network and loss in ``jax.numpy``, differentiated by JAX in float64.
+
+This witness shares no code with the reference: its activations and loss are
+written again here, and its gradients come from ``jax.vjp``, not from any
+equation. JAX is imported on first use, never by ``import gradcheck``, and each
+(architecture, reduction, batch size) is compiled once and cached.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any, Callable
+
+import numpy as np
+
+from reference_mlp import mlp
+from reference_mlp.mlp import Architecture, Gradients, Params
+from reference_mlp.validation import check_choice
+
+
+@functools.lru_cache(maxsize=None)
+def _jax() -> Any:
+    import jax
+
+    jax.config.update("jax_enable_x64", True)
+    return jax
+
+
+def _jax_activation(label: str) -> Callable[[Any], Any]:
+    jnp = _jax().numpy
+    nn = _jax().nn
+    name, _, slope = label.partition(":")
+    table = {
+        "identity": lambda a: a,
+        "relu": lambda a: jnp.where(a > 0, a, 0.0),
+        "leaky_relu": lambda a: jnp.where(a > 0, a, float(slope or 0.01) * a),
+        "sigmoid": nn.sigmoid,
+        "tanh": jnp.tanh,
+        "softplus": lambda a: jnp.logaddexp(a, 0.0),
+        "gelu": lambda a: nn.gelu(a, approximate=True),
+    }
+    return table[name]
+
+
+def _loss_function(labels: tuple[str, ...], bias: tuple[bool, ...], reduction: str) -> Callable:
+    jax, jnp = _jax(), _jax().numpy
+    sigmas = [_jax_activation(label) for label in labels]
+
+    def loss(Ws, bs, X, shifts, y):
+        # `shifts` are zeros added to Z₂..Z_{L+1}: ∂ℓ/∂shiftᵢ is exactly Gᵢ.
+        Z = X
+        for W, b, has_bias, sigma, shift in zip(Ws, bs, bias, sigmas, shifts):
+            Z = sigma(Z @ W + b if has_bias else Z @ W) + shift
+        log_s = jax.nn.log_softmax(Z, axis=1)
+        picked = jnp.take_along_axis(log_s, y[:, None], axis=1)
+        return -jnp.sum(picked) if reduction == "sum" else -jnp.mean(picked)
+
+    def value_and_vjp(Ws, bs, X, shifts, y):
+        value, pullback = jax.vjp(lambda *args: loss(*args, y), Ws, bs, X, shifts)
+        return value, pullback(jnp.ones_like(value))
+
+    return jax.jit(value_and_vjp)
+
+
+@functools.lru_cache(maxsize=512)
+def _compiled(key: tuple) -> Any:
+    labels, bias, reduction, widths, m = key
+    dtype = np.float64
+    args = (
+        [np.zeros((a, b), dtype) for a, b in zip(widths, widths[1:])],
+        [np.zeros(b, dtype) for b in widths[1:]],
+        np.zeros((m, widths[0]), dtype),
+        [np.zeros((m, b), dtype) for b in widths[1:]],
+        np.zeros(m, np.int64),
+    )
+    return _loss_function(labels, bias, reduction).lower(*args).compile()
+
+
+def cache_info() -> Any:
+    """How many compiled oracles exist and how often one was reused (``functools`` cache info)."""
+    return _compiled.cache_info()
+
+
+def gradients(arch: Architecture, params: Params, X: np.ndarray, y: np.ndarray, reduction: str = "mean") -> Gradients:
+    """Every gradient of ℓ_ce(h_θ(X), y) by JAX autodiff, always in float64: the oracle is the truth."""
+    check_choice("reduction", reduction, ("mean", "sum"))
+    X, y = mlp.check_batch(arch, X, y)
+    params = mlp.check_params(arch, params)
+    dtype = np.float64
+    labels = tuple(a.label for a in arch.activations)
+    key = (labels, arch.bias, reduction, arch.widths, X.shape[0])
+    compiled = _compiled(key)
+    Ws = [np.asarray(W, dtype) for W in params.W]
+    bs = [np.zeros(n, dtype) if b is None else np.asarray(b, dtype) for b, n in zip(params.b, arch.widths[1:])]
+    shifts = [np.zeros((X.shape[0], n), dtype) for n in arch.widths[1:]]
+    value, (dW, db, dX, dshift) = compiled(Ws, bs, np.asarray(X, dtype), shifts, y.astype(np.int64))
+    return Gradients(
+        dW=tuple(np.asarray(g) for g in dW),
+        db=tuple(None if b is None else np.asarray(g) for b, g in zip(params.b, db)),
+        G=(np.asarray(dX),) + tuple(np.asarray(g) for g in dshift),
+        loss=float(value),
+    )

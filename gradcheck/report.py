@@ -1,0 +1,74 @@
+"""Render comparison records as text: one renderer for every place a verdict is shown.
+
+The layout follows ``numpy.testing.assert_allclose`` (tolerances, mismatch
+count and percentage, max abs/rel difference, worst entries with both values),
+led by what numpy cannot know: the tensor, its equation and the two witnesses.
+The first line stands alone as a summary.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable, Sequence
+
+from gradcheck.compare import Comparison, Verdict
+
+
+def _g(value: float) -> str:
+    return f"{value:.3g}" if abs(value) < 1e-3 or abs(value) >= 1e4 else f"{value:.6g}"
+
+
+def summary(c: Comparison) -> str:
+    """The one-line verdict: ``FAIL W1 (4, 6) float64: closed form vs JAX disagree on 3 of 24 entries``."""
+    head = f"{c.verdict.value.upper()} {c.tensor} {c.expected_shape} {c.dtype}: {c.witnesses[0]} vs {c.witnesses[1]}"
+    if c.note and c.checked == 0:
+        return f"{head}: {c.note}"
+    if c.verdict is Verdict.NOT_CHECKABLE:
+        return f"{head}: no entry could be checked"
+    if c.verdict is Verdict.FAIL:
+        return f"{head} disagree on {c.mismatches} of {c.checked} checked entries"
+    return f"{head} agree on all {c.checked} checked entries (max rel err {c.max_rel_err:.1e})"
+
+
+def _worst_entries(c: Comparison) -> list[str]:
+    header = ["index", c.witnesses[0], c.witnesses[1], "abs err", "rel err"]
+    rows = [[str(e.index), _g(e.actual), _g(e.expected), f"{e.abs_err:.2e}", f"{e.rel_err:.2e}"] for e in c.worst]
+    return ["    " + line for line in table(header, rows, right=[False, True, True, True, True]).splitlines()]
+
+
+def render(c: Comparison) -> str:
+    """The full text of one comparison, from its summary line to its worst entries."""
+    lines = [summary(c)]
+    if c.equation is not None:
+        lines.append(f"  {c.equation}")
+    if c.problem or c.seed is not None:
+        where = ", ".join(p for p in (c.problem, None if c.seed is None else f"seed {c.seed}") if p)
+        lines.append(f"  problem: {where}")
+    if c.note:
+        lines.append(f"  {c.note}")
+    if c.checked:
+        t = c.tolerance
+        lines.append(f"  tolerance: rtol={t.rtol:g}, entries below {t.floor:g} x max|{c.witnesses[1]}| = {_g(t.floor * c.scale)} judged against that floor")
+        if c.mismatches:
+            lines.append(f"  Mismatched elements: {c.mismatches} / {c.checked} ({100 * c.mismatches / c.checked:.3g}%)")
+        lines.append(f"  Max absolute difference: {c.max_abs_err:.3g}")
+        lines.append(f"  Max relative difference: {c.max_rel_err:.3g}")
+    if c.not_checkable:
+        lines.append(f"  Not checkable: {c.not_checkable} of {c.size} entries ({c.not_checkable_reason or 'no reason given'})")
+    if c.worst and c.verdict is Verdict.FAIL:
+        lines.append("  worst entries:")
+        lines.extend(_worst_entries(c))
+    return "\n".join(lines)
+
+
+def render_all(comparisons: Iterable[Comparison], *, failures_only: bool = False) -> str:
+    """Every comparison rendered in turn, separated by blank lines."""
+    return "\n\n".join(render(c) for c in comparisons if not (failures_only and c.passed))
+
+
+def table(header: Sequence[str], rows: Sequence[Sequence[str]], *, right: Sequence[bool] | None = None) -> str:
+    """A plain aligned text table, numbers right-aligned."""
+    right = right or [False] * len(header)
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    def line(cells: Sequence[str]) -> str:
+        return "  ".join(str(c).rjust(w) if r else str(c).ljust(w) for c, w, r in zip(cells, widths, right)).rstrip()
+    return "\n".join([line(header), line(["-" * w for w in widths]), *(line(r) for r in rows)])
