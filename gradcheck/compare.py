@@ -36,7 +36,7 @@ class Tolerance:
 # two correct implementations differ by after rounding: a handful of ulps per
 # operation, accumulated over the sums inside matrix products.
 TOLERANCES: dict[np.dtype, Tolerance] = {
-    np.dtype(np.float64): Tolerance(1e-7, 1e-6, "unit roundoff 1.1e-16; correct float64 gradients agree to ~1e-13"),
+    np.dtype(np.float64): Tolerance(1e-8, 1e-5, "unit roundoff 1.1e-16; correct float64 gradients agree to ~1e-13"),
     np.dtype(np.float32): Tolerance(1e-4, 1e-3, "unit roundoff 6.0e-8; correct float32 gradients agree to ~1e-6"),
     np.dtype(np.float16): Tolerance(1e-2, 1e-2, "unit roundoff 4.9e-4; correct float16 gradients agree to ~1e-3"),
 }

@@ -1,4 +1,4 @@
-"""The seed's equations by number, as messages quote them (MATH.md numbering)."""
+"""The seed's equations by number, as messages quote them (numbering of docs/equations.md)."""
 
 from __future__ import annotations
 

@@ -25,7 +25,7 @@ from typing import Callable
 
 import numpy as np
 
-from reference_mlp.validation import InvalidArgument, as_float_array, check_choice
+from reference_mlp.validation import InvalidArgument, as_float_array, check_choice, check_positive_float
 
 Function = Callable[[np.ndarray], float]
 Region = Callable[[np.ndarray], np.ndarray]
@@ -169,18 +169,21 @@ def _prepare(x: np.ndarray) -> np.ndarray:
     return np.array(as_float_array("x", x), dtype=np.float64, copy=True)
 
 
-def gradient(f: Function, x: np.ndarray, *, method: str = "central", region: Region | None = None) -> Estimate:
+def gradient(
+    f: Function, x: np.ndarray, *, method: str = "central", region: Region | None = None, step: float | None = None
+) -> Estimate:
     """Estimate every entry of ∂f/∂x by ``method`` ("central", "richardson" or "complex").
 
     ``region(x)`` may return any array that changes exactly when x moves onto
     another smooth piece of f (e.g. the sign pattern of ReLU pre-activations);
     entries whose perturbation changes it are reported as not checkable.
+    ``step`` overrides the per-entry step of :func:`step_size` with one h.
     """
     check_choice("method", method, METHODS)
     x0 = _prepare(x)
     probe = _Probe(f, x0, region)
     estimate = getattr(probe, method)
-    steps = step_size(x0, method)
+    steps = step_size(x0, method) if step is None else np.full(x0.shape, check_positive_float("step", step))
     values = np.full(x0.shape, np.nan)
     error = np.zeros(x0.shape)
     reasons = set()

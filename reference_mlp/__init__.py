@@ -1,6 +1,9 @@
 """The seed's network in plain numpy: forward pass, manual backprop, SGD, ReLU splines.
 
-Every formula cites its equation in ``../shared/seed/MATH.md`` numbering.
+The submodules are the chapters: ``activations``, ``loss``, ``mlp`` (Eqs. 10–15),
+``train`` (SGD), ``data`` (spirals) and ``spline`` (Eq. 7).
+
+Every formula cites its equation by its number in docs/equations.md.
 """
 
 from reference_mlp import activations
@@ -16,15 +19,14 @@ from reference_mlp.mlp import (
     forward,
     gradients,
     init_params,
-    loss,
     two_layer_gradients,
 )
 from reference_mlp.spline import ReluSpline, max_error, relu_spline
-from reference_mlp.train import History, sgd_epoch, sgd_step, train
+from reference_mlp.train import History, sgd_epoch, sgd_step
 from reference_mlp.validation import InvalidArgument
 
 __all__ = [
     "Activation", "Architecture", "Cache", "Gradients", "History", "InvalidArgument", "Params", "ReluSpline",
-    "activations", "backward", "forward", "gradients", "init_params", "loss", "max_error", "relu_spline",
-    "sgd_epoch", "sgd_step", "softmax", "softmax_cross_entropy", "spirals", "train", "two_layer_gradients",
+    "activations", "backward", "forward", "gradients", "init_params", "max_error", "relu_spline",
+    "sgd_epoch", "sgd_step", "softmax", "softmax_cross_entropy", "spirals", "two_layer_gradients",
 ]

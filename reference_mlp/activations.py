@@ -1,6 +1,6 @@
 """Elementwise activations σ with their derivatives σ', taken at the pre-activation.
 
-MATH.md is explicit that σ' is evaluated at the pre-activation ZᵢWᵢ (+ bᵢ),
+The seed is explicit that σ' is evaluated at the pre-activation ZᵢWᵢ (+ bᵢ),
 not at the activation Z_{i+1}; every ``derivative`` here takes the
 pre-activation ``a``. All functions accept complex input so that the
 complex-step witness can differentiate the whole network.

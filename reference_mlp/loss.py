@@ -42,7 +42,7 @@ def softmax_cross_entropy(
     check_choice("reduction", reduction, REDUCTIONS)
     log_s = log_softmax(h)
     losses = -log_s[np.arange(m), y]
-    # ∇_h ℓ_ce = S − I_y  (MATH.md, "Loss and optimiser")
+    # ∇_h ℓ_ce = S − I_y  (docs/equations.md, "Loss")
     grad = np.exp(log_s) - one_hot(y, k, dtype=log_s.dtype)
     if reduction == "mean":
         return np.sum(losses) / m, grad / m

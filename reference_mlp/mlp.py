@@ -17,6 +17,7 @@ from reference_mlp.activations import Activation
 from reference_mlp.loss import REDUCTIONS, softmax_cross_entropy
 from reference_mlp.validation import (
     InvalidArgument,
+    as_float_array,
     as_labels,
     as_matrix,
     check_choice,
@@ -65,10 +66,14 @@ class Architecture:
                 )
         if isinstance(bias, (bool, np.bool_)):
             flags = (bool(bias),) * depth
-        else:
+        elif isinstance(bias, Sequence) and not isinstance(bias, str) and all(isinstance(b, (bool, np.bool_)) for b in bias):
             flags = tuple(bool(b) for b in bias)
-            if len(flags) != depth:
-                raise InvalidArgument(f"{depth} layers need {depth} bias flags; got {len(flags)}.")
+        else:
+            raise InvalidArgument(
+                f"bias must be True, False or one such flag per layer, e.g. (True, False); got {bias!r}."
+            )
+        if len(flags) != depth:
+            raise InvalidArgument(f"{depth} layers need {depth} bias flags; got {len(flags)}.")
         return cls(widths, tuple(hidden_list) + (act.get(output),), flags)
 
     @property
@@ -178,7 +183,7 @@ def check_params(arch: Architecture, params: Params, *, allow_complex: bool = Fa
             state = "has" if arch.bias[i - 1] else "has no"
             raise InvalidArgument(f"layer {i} {state} bias in the architecture, but b{i} is {'missing' if bi is None else 'given'}.")
         if bi is not None:
-            bi = np.asarray(bi)
+            bi = as_float_array(f"b{i}", bi, allow_complex=allow_complex)
             if bi.shape != (n_out,):
                 raise InvalidArgument(f"b{i} must have shape ({n_out},); got {bi.shape}.")
         b.append(bi)
@@ -221,7 +226,13 @@ def check_batch(arch: Architecture, X: np.ndarray, y: np.ndarray, *, allow_compl
 
 
 def loss(arch: Architecture, params: Params, X: np.ndarray, y: np.ndarray, reduction: str = "mean") -> float:
-    """ℓ_ce(h_θ(X), y): the forward pass followed by softmax cross-entropy."""
+    """ℓ_ce(h_θ(X), y): the forward pass followed by softmax cross-entropy.
+
+    Complex X or parameters are accepted, so the complex-step witness can
+    differentiate it.
+    """
+    X, y = check_batch(arch, X, y, allow_complex=True)
+    params = check_params(arch, params, allow_complex=True)
     return softmax_cross_entropy(forward(arch, params, X).Z[-1], y, reduction)[0]
 
 

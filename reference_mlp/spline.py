@@ -47,6 +47,13 @@ class ReluSpline:
         return forward(arch, params, np.reshape(x, (-1, 1))).Z[-1][:, 0]
 
 
+def _bound(name: str, value: object) -> float:
+    try:
+        return float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise InvalidArgument(f"{name}, an end of the interval D = [lo, hi], must be a number; got {value!r}.") from None
+
+
 def relu_spline(f: Callable[[np.ndarray], np.ndarray], lo: float, hi: float, samples: int) -> ReluSpline:
     """Build the Eq. 7 network that interpolates ``f`` at ``samples`` equally spaced points of [lo, hi]."""
     if not callable(f):
@@ -54,7 +61,7 @@ def relu_spline(f: Callable[[np.ndarray], np.ndarray], lo: float, hi: float, sam
     samples = check_positive_int("samples", samples)
     if samples < 2:
         raise InvalidArgument(f"a spline needs at least 2 samples to span the interval; got {samples}.")
-    lo, hi = float(lo), float(hi)
+    lo, hi = _bound("lo", lo), _bound("hi", hi)
     if not (np.isfinite(lo) and np.isfinite(hi) and lo < hi):
         raise InvalidArgument(f"the interval D = [lo, hi] needs finite lo < hi; got [{lo}, {hi}].")
     knots = np.linspace(lo, hi, samples)
@@ -74,5 +81,5 @@ def relu_spline(f: Callable[[np.ndarray], np.ndarray], lo: float, hi: float, sam
 
 def max_error(f: Callable[[np.ndarray], np.ndarray], approx: Callable[[np.ndarray], np.ndarray], lo: float, hi: float, points: int = 10_001) -> float:
     """max_{x∈D} |f(x) − f̂(x)| on a dense grid of D = [lo, hi] (the ε of Eq. 6)."""
-    x = np.linspace(float(lo), float(hi), check_positive_int("points", points))
+    x = np.linspace(_bound("lo", lo), _bound("hi", hi), check_positive_int("points", points))
     return float(np.max(np.abs(f(x) - approx(x))))

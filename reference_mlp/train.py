@@ -13,6 +13,7 @@ from reference_mlp.validation import check_choice, check_positive_float, check_p
 
 def sgd_step(arch: Architecture, params: Params, X: np.ndarray, y: np.ndarray, lr: float, reduction: str = "mean") -> Params:
     """Return θ − lr·∇θ ℓ_ce(h_θ(X), y); ``params`` is left untouched."""
+    lr = check_positive_float("lr", lr)
     grads = mlp.gradients(arch, params, X, y, reduction)
     return Params(
         tuple(W - lr * dW for W, dW in zip(params.W, grads.dW)),

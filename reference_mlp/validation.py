@@ -64,6 +64,11 @@ def as_labels(value: Any, *, m: int, k: int) -> np.ndarray:
     ``intp`` so that indexing and arithmetic never wrap around.
     """
     labels = np.asarray(value)
+    if labels.ndim == 2 and labels.shape == (m, k):
+        raise InvalidArgument(
+            f"y must be a 1-D vector of class labels, one per row of X; got a {labels.shape} matrix, "
+            "which looks one-hot. Pass y.argmax(axis=1)."
+        )
     if labels.dtype.kind not in "iu":
         if labels.dtype.kind == "f" and labels.size and np.all(np.isfinite(labels)) and np.all(labels == np.round(labels)):
             hint = " They look like whole numbers: pass y.astype(int)."

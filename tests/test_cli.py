@@ -1,0 +1,98 @@
+"""The ``gradcheck`` command: the table, its exit codes and its help."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from gradcheck import cli, witnesses
+from gradcheck.cli import ExitCode, main
+
+
+def run(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "gradcheck", *args], capture_output=True, text=True, timeout=600)
+
+
+def test_with_no_arguments_it_verifies_the_whole_default_grid_and_exits_0():
+    out = run()
+    assert out.returncode == ExitCode.OK, out.stdout + out.stderr
+    rows = [line for line in out.stdout.splitlines() if re.match(r"\d+(-\d+)+ ", line)]
+    assert len(rows) == 4 + 3 * 7 * 4  # depth 1: linear only; depths 2–4: every activation; ±bias; mean/sum
+    assert all(line.split()[-2] == "agree" for line in rows)
+    summary = re.search(r"88 of 88 architectures agree three ways \(max relative disagreement: (.*)\)", out.stdout)
+    assert summary, out.stdout
+    errors = [float(e) for e in re.findall(r" (\d\.\de[-+]\d+)", summary.group(1))]
+    assert len(errors) == 3 and max(errors) <= 1e-8
+
+
+def test_the_table_header_names_the_three_pairs_of_witnesses():
+    out = run("--depth", "2", "--activation", "tanh", "--bias", "no", "--reduction", "sum")
+    assert out.returncode == 0
+    lines = out.stdout.splitlines()
+    assert lines[0] == "gradcheck: three witnesses on the reference MLP, float64, m=8, seed 0"
+    assert lines[1].split() == [
+        "architecture", "reduction", "params", "closed~JAX", "closed~FD", "(complex)", "JAX~FD", "(complex)",
+        "kinks", "excluded", "verdict", "ms",
+    ]
+    assert re.match(r"5-7-3 tanh\s+sum\s+56\s+\S+\s+\S+\s+\S+\s+0\s+agree\s+\d+$", lines[3])
+
+
+def test_ordinary_central_differences_agree_on_relu_networks_too():
+    out = run("--widths", "4,9,3", "--activation", "relu", "--fd", "central", "--batch", "50", "--seed", "3")
+    assert out.returncode == 0, out.stdout
+    assert "closed~FD (central)" in out.stdout
+    assert "4 of 4 architectures agree" in out.stdout
+
+
+def test_a_disagreement_exits_1_and_prints_the_failing_comparison(monkeypatch, capsys):
+    real = witnesses.closed_form
+
+    def forgot_sigma_prime(problem):
+        grads = real(problem)
+        grads["W1"] = problem.X.T @ grads["G2"]  # Eq. 11 without ∘ σ'(XW₁)
+        return grads
+
+    monkeypatch.setattr(witnesses, "closed_form", forgot_sigma_prime)
+    code = main(["--depth", "2", "--activation", "sigmoid", "--bias", "no", "--reduction", "mean"])
+    out = capsys.readouterr().out
+    assert code == ExitCode.DISAGREE
+    assert "DISAGREE" in out and "0 of 1 architectures agree" in out
+    assert "FAIL W1 (5, 7) float64: closed form vs JAX disagree on" in out
+    assert "Eq. 11: ∇W₁ = Xᵀ ((S − I_y) W₂ᵀ ∘ σ'(XW₁))" in out
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--activation", "swish"], "unknown activation 'swish'. Known activations: identity, relu"),
+        (["--depth", "9"], "--depth goes up to 4 on the default widths; give --widths"),
+        (["--widths", "5"], "widths need at least an input and an output size"),
+        (["--widths", "5,x,3"], "comma-separated positive integers"),
+        (["--batch", "0"], "expected a number ≥ 1"),
+        (["--fd", "forward"], "invalid choice: 'forward'"),
+    ],
+)
+def test_usage_errors_exit_2_with_a_message(args, message):
+    out = run(*args)
+    assert out.returncode == ExitCode.USAGE
+    assert message in out.stderr
+    assert "Traceback" not in out.stderr
+
+
+def test_help_documents_every_option_and_examples():
+    out = run("--help")
+    assert out.returncode == 0
+    for option in ("--depth", "--widths", "--activation", "--bias", "--reduction", "--fd", "--batch", "--seed", "--verbose"):
+        assert option in out.stdout
+    assert "examples:" in out.stdout and "exit status: 0 all witnesses agree, 1 some pair disagrees, 2 usage error." in out.stdout
+    assert out.stdout == cli.build_parser().format_help()
+
+
+@pytest.mark.skipif(shutil.which("gradcheck") is None, reason="console script not installed on PATH")
+def test_the_console_script_is_the_same_command():
+    out = subprocess.run(["gradcheck", "--help"], capture_output=True, text=True)
+    assert out.returncode == 0 and out.stdout.startswith("usage: gradcheck")

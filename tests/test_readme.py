@@ -1,0 +1,34 @@
+"""The README's quickstart runs and prints exactly what the README shows."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import pathlib
+import re
+
+README = pathlib.Path(__file__).resolve().parents[1] / "README.md"
+ROUNDING = re.compile(r"\d\.\d+e-(1[0-9]|[2-9][0-9])")  # values at rounding level vary with the BLAS
+
+
+def mask_rounding(text: str) -> str:
+    return ROUNDING.sub("<rounding>", text)
+
+
+def test_the_quickstart_prints_the_report_the_readme_shows():
+    text = README.read_text(encoding="utf-8")
+    code = re.search(r"```python\n(.*?)```", text, re.S).group(1)
+    shown = re.search(r"cannot know:\n\n```\n(.*?)```", text, re.S).group(1)
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        exec(compile(code, str(README), "exec"), {})
+    assert mask_rounding(printed.getvalue()) == mask_rounding(shown)
+
+
+def test_the_readme_has_exactly_two_setup_commands_and_ci_runs_the_test_one():
+    text = README.read_text(encoding="utf-8")
+    commands = re.findall(r"```sh\n(.*?)\n```", text, re.S)
+    assert len(commands) == 2
+    assert commands[0].endswith("&& gradcheck") and commands[1].endswith("&& pytest")
+    ci = (README.parent / ".ci" / "run").read_text(encoding="utf-8")
+    assert 'pip install --quiet -e ".[test]"' in ci and ci.rstrip().endswith("pytest")
