@@ -37,7 +37,8 @@ def _jax_activation(label: str) -> Callable[[Any], Any]:
         "sigmoid": nn.sigmoid,
         "tanh": jnp.tanh,
         "softplus": lambda a: jnp.logaddexp(a, 0.0),
-        "gelu": lambda a: nn.gelu(a, approximate=True),
+        # ½a(1 + tanh u) = a·σ(2u): the tanh form, accurate in the negative tail
+        "gelu": lambda a: a * nn.sigmoid(2.0 * jnp.sqrt(2.0 / jnp.pi) * (a + 0.044715 * a**3)),
     }
     return table[name]
 

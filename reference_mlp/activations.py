@@ -58,24 +58,32 @@ def _relu_derivative(a: Array) -> Array:
     return (np.real(a) > 0).astype(np.float64)
 
 
+def _exp_minus_abs(a: Array) -> Array:
+    """e^{−|a|} (e^{−a} or e^{a}, by the sign of the real part): never overflows."""
+    return np.exp(np.where(np.real(a) >= 0, -a, a))
+
+
 def _sigmoid(a: Array) -> Array:
-    # σ(a) = 1/(1+e^{-a}) = (1 + tanh(a/2))/2, which never overflows.
-    return 0.5 * (1.0 + np.tanh(0.5 * a))
+    # σ(a) = 1/(1 + e^{−a}) = e^{a}/(1 + e^{a}); each side uses the form whose exp ≤ 1.
+    e = _exp_minus_abs(a)
+    return np.where(np.real(a) >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
 
 
 def _sigmoid_derivative(a: Array) -> Array:
-    s = _sigmoid(a)
-    return s * (1.0 - s)
+    # σ' = σ(1 − σ) = e^{−|a|}/(1 + e^{−|a|})², without the cancellation in 1 − σ.
+    e = _exp_minus_abs(a)
+    return e / (1.0 + e) ** 2
 
 
 def _tanh_derivative(a: Array) -> Array:
-    return 1.0 - np.tanh(a) ** 2
+    # tanh' = 1 − tanh² = sech² = 4e^{−2|a|}/(1 + e^{−2|a|})², accurate where tanh saturates.
+    e = _exp_minus_abs(2.0 * a)
+    return 4.0 * e / (1.0 + e) ** 2
 
 
 def _softplus(a: Array) -> Array:
-    # log(1 + e^a) = max(a, 0) + log(1 + e^{-|a|}), written so exp never overflows.
-    positive = np.real(a) > 0
-    return np.where(positive, a, 0) + np.log1p(np.exp(np.where(positive, -a, a)))
+    # log(1 + e^a) = max(a, 0) + log(1 + e^{−|a|}), written so exp never overflows.
+    return np.where(np.real(a) >= 0, a, 0) + np.log1p(_exp_minus_abs(a))
 
 
 _GELU_C = np.sqrt(2.0 / np.pi)
@@ -83,13 +91,14 @@ _GELU_K = 0.044715
 
 
 def _gelu(a: Array) -> Array:
-    # Tanh form: ½ a (1 + tanh(√(2/π) (a + 0.044715 a³)))
-    return 0.5 * a * (1.0 + np.tanh(_GELU_C * (a + _GELU_K * a**3)))
+    # Tanh form ½a(1 + tanh(u)), u = √(2/π)(a + 0.044715a³), computed as a·σ(2u)
+    # since ½(1 + tanh u) = σ(2u), which keeps its accuracy in the far negative tail.
+    return a * _sigmoid(2.0 * _GELU_C * (a + _GELU_K * a**3))
 
 
 def _gelu_derivative(a: Array) -> Array:
-    t = np.tanh(_GELU_C * (a + _GELU_K * a**3))
-    return 0.5 * (1.0 + t) + 0.5 * a * (1.0 - t**2) * _GELU_C * (1.0 + 3.0 * _GELU_K * a**2)
+    u2 = 2.0 * _GELU_C * (a + _GELU_K * a**3)
+    return _sigmoid(u2) + a * _sigmoid_derivative(u2) * 2.0 * _GELU_C * (1.0 + 3.0 * _GELU_K * a**2)
 
 
 def leaky_relu(slope: float = 0.01) -> Activation:

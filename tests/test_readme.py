@@ -32,3 +32,16 @@ def test_the_readme_has_exactly_two_setup_commands_and_ci_runs_the_test_one():
     assert commands[0].endswith("&& gradcheck") and commands[1].endswith("&& pytest")
     ci = (README.parent / ".ci" / "run").read_text(encoding="utf-8")
     assert 'pip install --quiet -e ".[test]"' in ci and ci.rstrip().endswith("pytest")
+
+
+def test_the_table_excerpt_is_what_the_command_prints():
+    import subprocess
+    import sys
+
+    text = README.read_text(encoding="utf-8")
+    command = "gradcheck --depth 2 --activation sigmoid relu"
+    shown = re.search(re.escape(f"`{command}`:") + r"\n\n```\n(.*?)```", text, re.S).group(1)
+    out = subprocess.run([sys.executable, "-m", "gradcheck", *command.split()[1:]], capture_output=True, text=True)
+    def stable(table: str) -> list[str]:  # drop the timings and rounding-level numbers
+        return [mask_rounding(re.sub(r"\s+\d+$|; \d+\.\d s", "", line)) for line in table.splitlines()]
+    assert stable(out.stdout) == stable(shown)
