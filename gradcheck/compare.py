@@ -99,6 +99,8 @@ class Comparison:
     problem: str | None = None
     seed: int | None = None
     note: str | None = None
+    diagnosis: str | None = None
+    bug: str | None = None  # the catalog id of the diagnosed mistake
 
     @property
     def verdict(self) -> Verdict:
@@ -118,6 +120,27 @@ class Comparison:
     def size(self) -> int:
         """Entries in the expected tensor."""
         return int(np.prod(self.expected_shape, dtype=np.int64))
+
+
+def failed(
+    tensor: str,
+    expected_shape: tuple[int, ...],
+    note: str,
+    *,
+    witnesses: tuple[str, str] = ("actual", "expected"),
+    equation: Equation | None = None,
+    problem: str | None = None,
+    seed: int | None = None,
+    diagnosis: str | None = None,
+    bug: str | None = None,
+) -> Comparison:
+    """The record of a tensor that could not be compared at all (the code raised, returned None, …)."""
+    return Comparison(
+        tensor=tensor, equation=equation, witnesses=tuple(witnesses), expected_shape=tuple(expected_shape),
+        actual_shape=(), dtype="", checked=0, mismatches=0, not_checkable=0, max_abs_err=np.inf,
+        max_rel_err=np.inf, worst=(), tolerance=TOLERANCES[np.dtype(np.float64)], scale=np.nan,
+        problem=problem, seed=seed, note=note, diagnosis=diagnosis, bug=bug,
+    )
 
 
 def _shape_note(actual_shape: tuple[int, ...], expected_shape: tuple[int, ...]) -> str:
@@ -179,7 +202,7 @@ def compare(
     a64 = np.real(a).astype(np.float64)
     scale = float(np.max(np.abs(b64[mask]), initial=0.0)) or 1.0
     with np.errstate(invalid="ignore", over="ignore"):
-        abs_err = np.abs(a64 - b64)
+        abs_err = np.array(np.abs(a64 - b64), dtype=np.float64)  # an array even for 0-d input
         abs_err[~np.isfinite(a64) & mask] = np.inf
         denom = np.maximum(np.abs(b64), tol.floor * scale)
         rel_err = abs_err / denom

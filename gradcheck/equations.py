@@ -23,6 +23,8 @@ def _sub(i: int) -> str:
 
 
 LOSS_GRADIENT = Equation("12 + ce", "G_{L+1} = ∇_h ℓ_ce = S − I_y")
+LOSS = Equation("ce", "ℓ_ce(h, y) = mean over the batch of −log S[y], S = softmax(h)")
+SGD = Equation("SGD", "Wᵢ ← Wᵢ − lr · ∇Wᵢ ℓ_ce on each minibatch in turn")
 EQ10 = Equation("10", "∇W₂ = σ(XW₁)ᵀ (S − I_y)")
 EQ11 = Equation("11", "∇W₁ = Xᵀ ((S − I_y) W₂ᵀ ∘ σ'(XW₁))")
 

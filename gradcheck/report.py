@@ -19,7 +19,8 @@ def _g(value: float) -> str:
 
 def summary(c: Comparison) -> str:
     """The one-line verdict: ``FAIL W1 (4, 6) float64: closed form vs JAX disagree on 3 of 24 entries``."""
-    head = f"{c.verdict.value.upper()} {c.tensor} {c.expected_shape} {c.dtype}: {c.witnesses[0]} vs {c.witnesses[1]}"
+    head = " ".join(p for p in (c.verdict.value.upper(), c.tensor, str(c.expected_shape), c.dtype) if p)
+    head += f": {c.witnesses[0]} vs {c.witnesses[1]}"
     if c.note and c.checked == 0:
         return f"{head}: {c.note}"
     if c.verdict is Verdict.NOT_CHECKABLE:
@@ -57,6 +58,8 @@ def render(c: Comparison) -> str:
     if c.worst and c.verdict is Verdict.FAIL:
         lines.append("  worst entries:")
         lines.extend(_worst_entries(c))
+    if c.diagnosis:
+        lines.append(f"  probable cause: {c.diagnosis}")
     return "\n".join(lines)
 
 

@@ -1,0 +1,126 @@
+"""Call user code the way courses write it, and bring back plain float arrays.
+
+Every call gets fresh copies of its inputs, runs with numpy warnings silenced
+(a NaN result is judged later, not printed now), and is followed by a check
+that no input the code was not meant to change has changed. Whatever the user
+returns (tuple, list, dict, array subclass) is turned into float64 ndarrays
+here, so nothing downstream ever touches a user object.
+"""
+
+from __future__ import annotations
+
+import copy
+import traceback
+import warnings
+from dataclasses import dataclass
+from typing import Any, Callable, Mapping, Sequence
+
+import numpy as np
+
+from gradcheck.compare import Comparison, compare
+
+
+@dataclass(frozen=True)
+class Call:
+    """The outcome of calling user code once."""
+
+    output: Any
+    error: str | None
+    mutated: tuple[Comparison, ...]
+    inputs_after: tuple[Any, ...]
+
+
+def describe_exception(exc: BaseException) -> str:
+    """``ValueError: shapes … at hw.py:12 in two_layer_grads: dW1 = X.T @ G`` — where the user's code raised."""
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if "site-packages" not in f.filename
+              and "/gradcheck/" not in f.filename.replace("\\", "/")]
+    where = ""
+    if frames:
+        f = frames[-1]
+        where = f" at {f.filename.rsplit('/', 1)[-1]}:{f.lineno} in {f.name}" + (f": {f.line.strip()}" if f.line else "")
+    return f"{type(exc).__name__}: {exc}{where}"
+
+
+def call(fn: Callable, args: Sequence[Any], names: Sequence[str], *, kwargs: Mapping[str, Any] | None = None,
+         may_change: Sequence[str] = ()) -> Call:
+    """Call ``fn(*args, **kwargs)`` on copies and report errors and in-place changes to inputs.
+
+    ``names`` label the positional arguments; those in ``may_change`` are
+    meant to be updated in place (the weights of an SGD epoch).
+    """
+    originals = [copy.deepcopy(a) for a in args]
+    working = [copy.deepcopy(a) for a in args]
+    output, error = None, None
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        try:
+            output = fn(*working, **dict(kwargs or {}))
+        except Exception as exc:  # the user's code failing is a finding, not a crash of the checker
+            error = describe_exception(exc)
+    mutated = []
+    for name, before, after in zip(names, originals, working):
+        if name in may_change:
+            continue
+        for label, b, a in _arrays(name, before, after):
+            if b.shape != a.shape or not np.array_equal(b, a, equal_nan=b.dtype.kind == "f"):
+                mutated.append(compare(a, b, tensor=f"{label} (input)", witnesses=("after your call", "before"),
+                                       tolerance=None))
+    return Call(output, error, tuple(mutated), tuple(working))
+
+
+def _arrays(name: str, before: Any, after: Any):
+    if isinstance(before, np.ndarray):
+        yield name, before, np.asarray(after)
+    elif isinstance(before, (list, tuple)):
+        for i, (b, a) in enumerate(zip(before, after), start=1):
+            if isinstance(b, np.ndarray):
+                yield f"{name}[{i - 1}]", b, np.asarray(a)
+
+
+KEY_PATTERNS = ("{n}", "d{n}", "grad_{n}", "grad{n}", "d{l}", "{l}", "grad_{l}")
+
+
+def as_gradients(output: Any, names: Sequence[str], *, what: str, keys: Mapping[str, str] | None = None) -> dict[str, np.ndarray] | str:
+    """Turn a tuple, list, dict or single array into ``{name: float64 array}``, or say why not.
+
+    ``keys`` maps a gradient's name (``W1``) to the dict key the user returns
+    (``"dW1"``); without it, ``W1``, ``dW1``, ``grad_W1``, ``dw1`` … are tried.
+    """
+    expected = f"{what} must return {len(names)} gradient(s) ({', '.join('d' + n for n in names)})"
+    if output is None:
+        return f"{expected}; it returned None. Return them (e.g. `return {', '.join('d' + n for n in names)}`)."
+    if isinstance(output, Mapping):
+        values = []
+        for n in names:
+            candidates = [keys[n]] if keys and n in keys else [p.format(n=n, l=n.lower()) for p in KEY_PATTERNS]
+            found = next((c for c in candidates if c in output), None)
+            if found is None:
+                return f"{expected}; the dict it returned has keys {sorted(map(str, output))} and none of {candidates}."
+            values.append(output[found])
+    elif isinstance(output, (tuple, list)):
+        if len(output) != len(names):
+            return f"{expected} in order; it returned a {type(output).__name__} of {len(output)}."
+        values = list(output)
+    elif len(names) == 1:
+        values = [output]
+    else:
+        return f"{expected} as a tuple, list or dict; it returned {type(output).__name__}."
+    result = {}
+    for n, v in zip(names, values):
+        array = as_float_array(v)
+        if isinstance(array, str):
+            return f"d{n}: {array}"
+        result[n] = array
+    return result
+
+
+def as_float_array(value: Any) -> np.ndarray | str:
+    """A plain float ndarray copy of ``value`` (subclasses and lying objects stripped), or why not."""
+    try:
+        array = np.array(value, copy=True)
+    except Exception as exc:
+        return f"could not be read as an array ({exc})"
+    if array.dtype.kind not in "biuf":
+        return f"must be an array of real numbers; got dtype {array.dtype} ({type(value).__name__})"
+    dtype = array.dtype if array.dtype.kind == "f" else np.float64
+    return np.asarray(array, dtype=dtype).view(np.ndarray)

@@ -1,0 +1,97 @@
+"""The inputs a check feeds to user code: seeded, and each there to expose a kind of bug.
+
+- non-square: m ≠ n ≠ d ≠ k, so a transposed or swapped gradient cannot have the right shape;
+- square: every dimension equal, where a transpose keeps its shape and only its values betray it;
+- uint8 labels missing a class: the course's label dtype, and a batch whose
+  largest class is absent (a one-hot sized by ``y.max() + 1`` breaks here);
+- large logits: ‖h‖ ≈ 1000, where exp(h) overflows unless softmax subtracts the row max.
+
+Pre-activations are kept at least ``KINK_MARGIN`` away from ReLU's kink, so
+that any subgradient choice at 0 is equally right.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Sequence
+
+import numpy as np
+
+from gradcheck.witnesses import Problem, make_problem
+from reference_mlp import mlp
+from reference_mlp.mlp import Architecture, Params
+
+KINK_MARGIN = 1e-3
+LARGE_LOGITS = 1000.0
+
+
+@dataclass(frozen=True)
+class Case:
+    """One generated problem, its name in reports and what it is there to catch."""
+
+    name: str
+    problem: Problem
+    purpose: str
+
+    def describe(self) -> str:
+        """``non-square (5-7-3 sigmoid, m=9, mean)`` for reports."""
+        return f"{self.name} ({self.problem.describe()})"
+
+
+def _clear_of_kinks(problem: Problem) -> bool:
+    cache = mlp.forward(problem.arch, problem.params, problem.X)
+    return all(
+        np.min(np.abs(a - k), initial=np.inf) > KINK_MARGIN
+        for sigma, a in zip(problem.arch.activations, cache.A)
+        for k in sigma.kinks
+    )
+
+
+def draw(arch: Architecture, *, m: int, seed: int, reduction: str = "mean", dtype=np.float64) -> Problem:
+    """A problem from ``seed`` whose pre-activations stay clear of every kink (redrawn if needed)."""
+    for attempt in range(100):
+        problem = make_problem(arch, m=m, reduction=reduction, seed=seed + 7919 * attempt)
+        if _clear_of_kinks(problem):
+            break
+    if dtype != np.float64:
+        params = Params(tuple(W.astype(dtype) for W in problem.params.W),
+                        tuple(None if b is None else b.astype(dtype) for b in problem.params.b))
+        problem = replace(problem, X=problem.X.astype(dtype), params=params)
+    return replace(problem, seed=seed)
+
+
+def _missing_top_class(problem: Problem) -> Problem:
+    k = problem.arch.widths[-1]
+    y = problem.y.copy()
+    y[y == k - 1] = 0  # the largest class never appears
+    return replace(problem, y=y.astype(np.uint8))
+
+
+def _large_logits(problem: Problem) -> Problem:
+    W = list(problem.params.W)
+    h = mlp.forward(problem.arch, problem.params, problem.X).Z[-1]
+    W[-1] = W[-1] * (LARGE_LOGITS / max(float(np.max(h)), 1e-3))  # the largest logit becomes LARGE_LOGITS
+    return replace(problem, params=Params(tuple(W), problem.params.b))
+
+
+def cases(
+    build: "callable[[Sequence[int]], Architecture]",
+    *,
+    depth: int = 2,
+    seed: int = 0,
+    reduction: str = "mean",
+    dtype=np.float64,
+) -> list[Case]:
+    """The standard cases for networks of ``depth`` layers made by ``build(widths)``."""
+    rectangular = (6, 7, 5, 4, 8)[:depth] + (3,)
+    square = (4,) * (depth + 1)
+    base = draw(build(rectangular), m=9, seed=seed, reduction=reduction, dtype=dtype)
+    return [
+        Case("non-square", base, "m ≠ n ≠ d ≠ k, so a transposed gradient has the wrong shape"),
+        Case("square", draw(build(square), m=4, seed=seed + 1, reduction=reduction, dtype=dtype),
+             "every dimension equal, so only values reveal a transpose"),
+        Case("uint8 labels missing a class", _missing_top_class(draw(build(rectangular), m=9, seed=seed + 2, reduction=reduction, dtype=dtype)),
+             "labels as uint8 and a batch without the largest class"),
+        Case("large logits", _large_logits(draw(build(rectangular), m=9, seed=seed + 3, reduction=reduction, dtype=dtype)),
+             f"logits near {LARGE_LOGITS:g}, where exp overflows unless softmax subtracts the row max"),
+    ]
