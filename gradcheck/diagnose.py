@@ -68,8 +68,10 @@ CATALOG: dict[str, Bug] = _bugs(
     ("one_hot_sized_by_labels", "the one-hot I_y is sized by the labels present in the batch (y.max() + 1), "
      "so it breaks when a batch lacks the largest class",
      "size I_y by the number of classes k, the width of the last layer"),
-    ("softmax_overflow", "softmax overflows on large logits: exp(h) becomes inf and S becomes NaN",
-     "subtract each row's max before exp (S = exp(h − max h) / Σ exp(h − max h)) or use log-sum-exp"),
+    ("softmax_overflow", "softmax is not computed stably: on large logits exp(h) overflows to inf (S becomes NaN) "
+     "or S underflows to 0 (log S becomes −inf)",
+     "subtract each row's max before exp (S = exp(h − max h) / Σ exp(h − max h)) and take "
+     "log S = h − max h − log Σ exp(h − max h)"),
     ("activation_on_output", "the activation is applied to the last layer too, so the logits pass through σ",
      "leave the last layer linear: the logits go straight into softmax cross-entropy"),
     ("inputs_mutated", "your code changes its input arrays in place",
@@ -355,4 +357,49 @@ def diagnose_epoch(problem: Problem, yours: Mapping[str, np.ndarray], truth: Map
             continue
         if fits(yours, expected):
             return known(bug_id, f"an epoch with this mistake reproduces your weight changes on the {problem.describe()} problem")
+    return Diagnosis(None, _evidence(yours, truth))
+
+
+# ---------------------------------------------------------------------------
+# Hypotheses about single layers (CS231n style), given the upstream gradient
+
+
+def layer_hypotheses(layer: str, inputs: tuple[np.ndarray, ...], dout: np.ndarray) -> tuple[tuple[str, dict], ...]:
+    """Each mistake's version of the layer's backward outputs, keyed like the check's tensors."""
+    if layer == "affine":
+        x, w, _ = inputs
+        right = {"dx": dout @ w.T, "dw": x.T @ dout}
+        return (
+            ("bias_wrong_axis", {**right, "db": dout.sum(axis=1)}),
+            ("bias_not_summed", {**right, "db": dout.mean(axis=0)}),
+        )
+    if layer == "softmax_loss":
+        (logits, y) = inputs
+        m, k = logits.shape
+        G = softmax(logits) - one_hot(np.asarray(y, np.intp), k)
+        return (("sum_instead_of_mean", {"dx": G}), ("sign_flip", {"dx": -G / m}),
+                ("divided_by_m_twice", {"dx": G / m**2}))
+    from reference_mlp import activations
+
+    sigma = activations.get(layer)
+    (x,) = inputs
+    rows = [("missing_sigma_prime", {"dx": dout}),
+            ("sigma_prime_at_activation", {"dx": dout * sigma.derivative(sigma(x))})]
+    form = _OUTPUT_FORM.get(sigma.name)
+    if form is not None:
+        rows.append(("output_formula_at_preactivation", {"dx": dout * form(x)}))
+    return tuple(rows)
+
+
+def diagnose_layer(layer: str, inputs: tuple[np.ndarray, ...], dout: np.ndarray,
+                   yours: Mapping[str, np.ndarray], truth: Mapping[str, np.ndarray]) -> Diagnosis:
+    """Name the mistake that reproduces a layer's backward outputs."""
+    yours = {n: np.asarray(v) for n, v in yours.items()}
+    flipped = _transposed(yours, truth)
+    if flipped:
+        return known("transposed", f"your {', '.join(flipped)} equal{'s' if len(flipped) == 1 else ''} the right gradient transposed")
+    for bug_id, expected in layer_hypotheses(layer, inputs, dout):
+        expected = {**truth, **expected}
+        if not fits(truth, expected) and fits(yours, expected):
+            return known(bug_id, f"recomputing {layer}'s backward with this mistake reproduces your {', '.join(sorted(yours))}")
     return Diagnosis(None, _evidence(yours, truth))

@@ -218,3 +218,29 @@ def directional(
     h = float(np.max(step_size(np.array([np.max(np.abs(x0), initial=0.0)]), method)))
     value, error, why = getattr(probe, method)(v / norm, h)
     return Directional(value * norm, error * norm, why is None, method, probe.evaluations, why)
+
+
+def vjp(
+    f: Callable[..., np.ndarray], inputs: tuple[np.ndarray, ...], cotangent: np.ndarray, *, method: str = "richardson"
+) -> tuple[Estimate, ...]:
+    """Estimate the vector-Jacobian product ∂⟨cotangent, f(*inputs)⟩/∂input for every input.
+
+    This is what a layer's backward pass must return for upstream gradient
+    ``cotangent``; f's output must have the cotangent's shape.
+    """
+    inputs = tuple(_prepare(x) for x in inputs)
+    cotangent = _prepare(cotangent)
+
+    def along(i: int) -> Function:
+        def scalar(x: np.ndarray) -> float:
+            args = list(inputs)
+            args[i] = x
+            out = np.asarray(f(*args))
+            if out.shape != cotangent.shape:
+                raise InvalidArgument(
+                    f"the forward function returned shape {out.shape}, but the upstream gradient has shape {cotangent.shape}."
+                )
+            return np.sum(out * cotangent)
+        return scalar
+
+    return tuple(gradient(along(i), x, method=method) for i, x in enumerate(inputs))

@@ -101,3 +101,31 @@ def gradients(arch: Architecture, params: Params, X: np.ndarray, y: np.ndarray, 
         G=(np.asarray(dX),) + tuple(np.asarray(g) for g in dshift),
         loss=float(value),
     )
+
+
+def layer_vjp(layer: str, inputs: tuple[np.ndarray, ...], cotangent: np.ndarray) -> tuple[np.ndarray, ...]:
+    """∂⟨cotangent, layer(inputs)⟩/∂inputs by ``jax.vjp`` in float64.
+
+    ``layer`` is ``"affine"`` (x, w, b ↦ xw + b) or an activation name (x ↦ σ(x)).
+    """
+    jax = _jax()
+    if layer == "affine":
+        def fn(x, w, b):
+            return x @ w + b
+    else:
+        fn = _jax_activation(layer)
+    args = tuple(np.asarray(a, np.float64) for a in inputs)
+    _, pullback = jax.vjp(fn, *args)
+    return tuple(np.asarray(g) for g in pullback(np.asarray(cotangent, np.float64)))
+
+
+def softmax_loss_gradient(logits: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
+    """The mean softmax cross-entropy of ``logits`` and its gradient, by ``jax.value_and_grad``."""
+    jax, jnp = _jax(), _jax().numpy
+    labels = np.asarray(y, np.int64)
+
+    def loss(h):
+        return -jnp.mean(jnp.take_along_axis(jax.nn.log_softmax(h, axis=1), labels[:, None], axis=1))
+
+    value, grad = jax.value_and_grad(loss)(np.asarray(logits, np.float64))
+    return float(value), np.asarray(grad)

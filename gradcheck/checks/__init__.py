@@ -1,0 +1,19 @@
+"""Public checks of user code, one module per calling convention courses use.
+
+Each check generates seeded problems (``gradcheck.problems``), calls the user's
+code through ``gradcheck.adapters``, compares every gradient with the JAX
+oracle, and diagnoses failures (``gradcheck.diagnose``). The result is a
+:class:`CheckResult` of :class:`~gradcheck.compare.Comparison` records.
+"""
+
+from gradcheck.checks.epochs import check_nn_epoch, check_softmax_loss, check_softmax_regression_epoch
+from gradcheck.checks.functions import check_mlp_grads, check_two_layer_grads
+from gradcheck.checks.generic import check_function
+from gradcheck.checks.layers import check_layers
+from gradcheck.checks.modules import check_modules
+from gradcheck.checks.result import CheckResult, GradientMismatch
+
+__all__ = [
+    "CheckResult", "GradientMismatch", "check_function", "check_layers", "check_mlp_grads", "check_modules",
+    "check_nn_epoch", "check_softmax_loss", "check_softmax_regression_epoch", "check_two_layer_grads",
+]

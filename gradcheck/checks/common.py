@@ -1,0 +1,100 @@
+"""What every check shares: calling user code on each case, judging it against the oracle, diagnosing."""
+
+from __future__ import annotations
+
+import inspect
+from dataclasses import replace
+from typing import Any, Callable, Mapping, Sequence
+
+import numpy as np
+
+from gradcheck import adapters, diagnose, equations
+from gradcheck.compare import Comparison, compare, failed
+from gradcheck.problems import Case
+from gradcheck.witnesses import Problem, jax_autodiff
+
+YOURS = "yours"
+ORACLE = "JAX"
+DEFAULT_ACTIVATIONS = ("relu", "sigmoid", "tanh")
+
+
+def oracle_gradients(problem: Problem, names: Sequence[str]) -> dict[str, np.ndarray]:
+    truth = jax_autodiff(problem)
+    return {n: truth[n] for n in names}
+
+
+def pattern_diagnosis(case: Case, records: Sequence[Comparison], cases_failing: set[str]) -> diagnose.Diagnosis | None:
+    """Diagnoses that show in which case failed rather than in the numbers."""
+    nonfinite = any(c.note and "NaN" in c.note for c in records)
+    if nonfinite and case.name == "large logits" and cases_failing <= {"large logits"}:
+        return diagnose.known("softmax_overflow", "your gradients are NaN or infinite only when the logits are large")
+    if case.name == "uint8 labels missing a class" and cases_failing <= {case.name}:
+        return diagnose.known("one_hot_sized_by_labels", "only the batch without the largest class fails")
+    return None
+
+
+def judge_cases(
+    target: str,
+    cases: Sequence[Case],
+    run: Callable[[Problem], adapters.Call],
+    names: Sequence[str],
+    read: Callable[[Problem, adapters.Call], dict[str, np.ndarray] | str],
+    equation_of: Callable[[str], equations.Equation],
+    *,
+    shown: Mapping[str, str] | None = None,
+    yours: str = YOURS,
+    explain: Callable[[Problem, dict, dict], diagnose.Diagnosis] = diagnose.diagnose,
+) -> list[Comparison]:
+    """Run the user's code on every case, compare with the oracle and diagnose what fails.
+
+    ``read`` turns a call into gradients keyed by ``names`` (or says why it
+    cannot); ``shown`` renames tensors for the report (``W1`` → ``theta``).
+    """
+    shown = shown or {n: n for n in names}
+    outcomes = []
+    for case in cases:
+        call = run(case.problem)
+        truth = oracle_gradients(case.problem, names)
+        context = dict(witnesses=(yours, ORACLE), problem=case.describe(), seed=case.problem.seed)
+        given = read(case.problem, call) if not call.error else f"your {target} raised {call.error}"
+        if isinstance(given, str):
+            records = [failed(shown[n], truth[n].shape, given, equation=equation_of(n), **context) for n in names]
+            given = None
+        else:
+            records = [compare(given[n], truth[n], tensor=shown[n], equation=equation_of(n), **context) for n in names]
+        outcomes.append((case, records, given, truth, mutations(call, case)))
+    failing = {case.name for case, records, *_ in outcomes if any(not r.passed for r in records)}
+    results = []
+    for case, records, given, truth, mutated in outcomes:
+        if any(not r.passed for r in records):
+            found = pattern_diagnosis(case, records, failing)
+            if found is None and given is not None:
+                found = explain(case.problem, given, truth)
+            records = [r if r.passed else diagnose.with_diagnosis(r, found) for r in records]
+        results.extend(records)
+        results.extend(mutated)
+    return results
+
+
+def accepts(fn: Callable, name: str) -> bool:
+    try:
+        parameters = inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return False
+    return name in parameters or any(p.kind is p.VAR_KEYWORD for p in parameters.values())
+
+
+def callable_or_raise(fn: Any, what: str) -> Callable:
+    if not callable(fn):
+        raise InvalidArgument(f"{what} must be a function; got {type(fn).__name__} {fn!r}.")
+    return fn
+
+
+def two_layer_equation(name: str, depth: int) -> equations.Equation:
+    return equations.for_tensor(name, depth, two_layer_form=True)
+
+
+def mutations(c: adapters.Call, case: Case) -> list[Comparison]:
+    return [diagnose.with_diagnosis(replace(m, problem=case.describe(), seed=case.problem.seed),
+                                    diagnose.known("inputs_mutated", f"{m.tensor} changed during the call"))
+            for m in c.mutated]

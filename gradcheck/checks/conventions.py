@@ -1,0 +1,68 @@
+"""Which check fits which code: conventions by name, and detection from what a module defines."""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any, Callable
+
+from gradcheck.checks.epochs import check_nn_epoch, check_softmax_loss, check_softmax_regression_epoch
+from gradcheck.checks.functions import check_mlp_grads, check_two_layer_grads
+from gradcheck.checks.layers import check_layers
+from gradcheck.checks.modules import check_modules
+from gradcheck.checks.result import CheckResult
+from reference_mlp.validation import InvalidArgument
+
+
+def _function(name: str) -> Callable[[Any], bool]:
+    return lambda module: callable(getattr(module, name, None))
+
+
+# Each convention: how to recognise it in a module, and how to check it there.
+CONVENTIONS: dict[str, tuple[Callable[[Any], bool], Callable[..., CheckResult]]] = {
+    "two_layer_grads": (_function("two_layer_grads"),
+                        lambda m, o: check_two_layer_grads(m.two_layer_grads, activation=o["activation"], seed=o["seed"])),
+    "mlp_grads": (_function("mlp_grads"), lambda m, o: check_mlp_grads(m.mlp_grads, seed=o["seed"])),
+    "nn_epoch": (_function("nn_epoch"),
+                 lambda m, o: check_nn_epoch(m.nn_epoch, lr=o["lr"], batch=o["batch"], activation=o["activation"], seed=o["seed"])),
+    "softmax_regression_epoch": (_function("softmax_regression_epoch"),
+                                 lambda m, o: check_softmax_regression_epoch(m.softmax_regression_epoch, lr=o["lr"],
+                                                                             batch=o["batch"], seed=o["seed"])),
+    "softmax_loss": (lambda m: _function("softmax_loss")(m) and not _function("affine_forward")(m),
+                     lambda m, o: check_softmax_loss(m.softmax_loss, seed=o["seed"])),
+    "layers": (_function("affine_forward"), lambda m, o: check_layers(m, seed=o["seed"])),
+    "modules": (lambda m: inspect.isclass(getattr(m, "Linear", None)), lambda m, o: check_modules(m, seed=o["seed"])),
+}
+NAMES = tuple(CONVENTIONS)
+
+
+def detect(module: Any) -> tuple[str, ...]:
+    """The conventions whose names ``module`` defines, in a fixed order."""
+    return tuple(name for name, (present, _) in CONVENTIONS.items() if present(module))
+
+
+def check_module(
+    module: Any,
+    conventions: tuple[str, ...] | None = None,
+    *,
+    activation: str = "relu",
+    seed: int = 0,
+    lr: float = 0.1,
+    batch: int = 16,
+) -> list[CheckResult]:
+    """Run the check of every convention found in ``module`` (or of those named).
+
+    ``activation`` is the hidden σ of functions that take none
+    (``two_layer_grads``, ``nn_epoch``).
+    """
+    chosen = conventions or detect(module)
+    unknown = [c for c in chosen if c not in CONVENTIONS]
+    if unknown:
+        raise InvalidArgument(f"unknown convention {unknown[0]!r}; known conventions: {', '.join(NAMES)}.")
+    if not chosen:
+        raise InvalidArgument(
+            f"{getattr(module, '__name__', 'the code')} defines none of the functions gradcheck knows how to check "
+            f"(two_layer_grads, mlp_grads, nn_epoch, softmax_regression_epoch, softmax_loss, affine_forward/"
+            f"affine_backward, class Linear). Name the convention and the function, e.g. --convention two_layer_grads."
+        )
+    options = {"activation": activation, "seed": seed, "lr": lr, "batch": batch}
+    return [CONVENTIONS[name][1](module, options) for name in chosen]

@@ -1,0 +1,141 @@
+"""SGD epochs and the loss, in the shape of CMU DLSys hw0: ``nn_epoch``, ``softmax_regression_epoch``, ``softmax_loss``."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Callable, Sequence
+
+import numpy as np
+
+from gradcheck import adapters, diagnose, equations, problems
+from gradcheck.checks.common import ORACLE, YOURS, callable_or_raise, judge_cases, mutations, two_layer_equation
+from gradcheck.checks.result import CheckResult
+from gradcheck.compare import Comparison, compare, failed
+from gradcheck.problems import Case
+from gradcheck.witnesses import Problem
+from reference_mlp import activations as act
+from reference_mlp import mlp
+from reference_mlp.mlp import Architecture
+from reference_mlp.train import sgd_epoch
+from reference_mlp.validation import check_positive_float, check_positive_int
+
+
+def _with_uint8_labels(case: Case) -> Case:
+    return replace(case, problem=replace(case.problem, y=np.asarray(case.problem.y).astype(np.uint8)))
+
+
+def _check_epoch(
+    fn: Callable, target: str, weights: Sequence[str], build: Callable[[Sequence[int]], Architecture],
+    depth: int, lr: float, batch: int, seed: int,
+) -> CheckResult:
+    names = tuple(f"W{i}" for i in range(1, depth + 1))
+    shown = dict(zip(names, weights))
+    lr = check_positive_float("lr", lr)
+    batch = check_positive_int("batch", batch)
+    m_epoch = 3 * batch + max(1, batch // 3)  # three full batches and a partial one
+    one_step = [_with_uint8_labels(c) for c in problems.cases(build, depth=depth, seed=seed) if c.name != "square"]
+    epoch_problem = problems.draw(build((6, 7, 5, 4)[:depth] + (3,)), m=m_epoch, seed=seed + 10)
+    epoch_case = _with_uint8_labels(Case(f"one epoch, m={m_epoch}, batch={batch}", epoch_problem,
+                                         "several minibatches and a partial last one"))
+
+    def run(p: Problem, rows_per_batch: int) -> adapters.Call:
+        return adapters.call(fn, [p.X, p.y, *p.params.W], ["X", "y", *weights],
+                             kwargs={"lr": lr, "batch": rows_per_batch}, may_change=weights)
+
+    def deltas(p: Problem, c: adapters.Call) -> dict[str, np.ndarray] | str:
+        after = {n: adapters.as_float_array(w) for n, w in zip(names, c.inputs_after[2:])}
+        bad = next((f"{shown[n]} {v}" for n, v in after.items() if isinstance(v, str)), None)
+        if bad:
+            return bad
+        moved = {n: after[n] - p.params.W[i] for i, n in enumerate(names)}
+        if not any(np.any(d != 0) for d in moved.values()):
+            return (f"the weights did not change: {target} must update {', '.join(weights)} in place "
+                    f"({weights[0]} -= lr * grad) and return None")
+        return moved
+
+    def inferred(p: Problem, c: adapters.Call) -> dict[str, np.ndarray] | str:
+        moved = deltas(p, c)
+        return moved if isinstance(moved, str) else {n: -d / lr for n, d in moved.items()}  # W_after = W_before − lr·∇W
+
+    def explain(p: Problem, given: dict, truth: dict) -> diagnose.Diagnosis:
+        as_step = lambda grads: {n: -lr * g for n, g in grads.items()}
+        return diagnose.diagnose_epoch(p, as_step(given), as_step(truth), lr, len(p.X))
+
+    results = judge_cases(target, one_step, lambda p: run(p, len(p.X)), names, inferred,
+                           lambda n: two_layer_equation(n, depth), shown=shown,
+                           yours=f"{YOURS} (from one SGD step)", explain=explain)
+    results += _judge_epoch(fn, target, epoch_case, names, shown, lr, batch, run, deltas)
+    return CheckResult(target, f"SGD epoch, lr={lr:g}, batch={batch}", tuple(results), seed)
+
+
+def _judge_epoch(fn, target, case, names, shown, lr, batch, run, deltas) -> list[Comparison]:
+    p = case.problem
+    first, second = run(p, batch), run(p, batch)
+    after = sgd_epoch(p.arch, p.params, p.X, p.y, lr=lr, batch=batch)
+    truth = {n: a - b for n, a, b in zip(names, after.W, p.params.W)}
+    ctx = dict(witnesses=(YOURS, "reference SGD"), equation=equations.SGD, problem=case.describe(), seed=p.seed)
+    moved = None if first.error else deltas(p, first)
+    if first.error or isinstance(moved, str):
+        note = f"your {target} raised {first.error}" if first.error else moved
+        return [failed(f"Δ{shown[n]}", truth[n].shape, note, **ctx) for n in names] + mutations(first, case)
+    records = [compare(moved[n], truth[n], tensor=f"Δ{shown[n]}", **ctx) for n in names]
+    if any(not r.passed for r in records):
+        again = None if second.error else deltas(p, second)
+        if isinstance(again, dict) and any(not np.array_equal(again[n], moved[n]) for n in names):
+            found = diagnose.known("shuffles", "two epochs on the same data and weights ended with different weights")
+        else:
+            found = diagnose.diagnose_epoch(p, moved, truth, lr, batch)
+        records = [r if r.passed else diagnose.with_diagnosis(r, found) for r in records]
+    return records + mutations(first, case)
+
+
+def check_nn_epoch(fn: Callable, *, lr: float = 0.1, batch: int = 16, activation: str = "relu", seed: int = 0) -> CheckResult:
+    """Check ``nn_epoch(X, y, W1, W2, lr=…, batch=…)``, which updates W1 and W2 in place.
+
+    One step on one batch gives the gradients, (W_before − W_after)/lr, checked
+    against Eqs. 10 and 11; a whole epoch (several batches, a partial last one)
+    is checked against the reference SGD. Labels are uint8, as in the course.
+    """
+    fn = callable_or_raise(fn, "nn_epoch")
+    sigma = act.get(activation)
+    return _check_epoch(fn, getattr(fn, "__name__", "nn_epoch"), ("W1", "W2"),
+                        lambda w: Architecture.build(w, hidden=sigma), 2, lr, batch, seed)
+
+
+def check_softmax_regression_epoch(fn: Callable, *, lr: float = 0.1, batch: int = 16, seed: int = 0) -> CheckResult:
+    """Check ``softmax_regression_epoch(X, y, theta, lr=…, batch=…)``, which updates theta in place."""
+    fn = callable_or_raise(fn, "softmax_regression_epoch")
+    return _check_epoch(fn, getattr(fn, "__name__", "softmax_regression_epoch"), ("theta",),
+                        lambda w: Architecture.build(w), 1, lr, batch, seed)
+
+
+def check_softmax_loss(fn: Callable, *, seed: int = 0) -> CheckResult:
+    """Check ``softmax_loss(Z, y) -> mean loss`` on ordinary logits, uint8 labels and logits near 1000."""
+    fn = callable_or_raise(fn, "softmax_loss")
+    target = getattr(fn, "__name__", "softmax_loss")
+    results = []
+    for case in problems.cases(lambda w: Architecture.build(w), depth=1, seed=seed):
+        p = case.problem
+        h = mlp.forward(p.arch, p.params, p.X).Z[-1]
+        expected = np.array(mlp.loss(p.arch, p.params, p.X, p.y, "mean"))
+        c = adapters.call(fn, [h, p.y], ["Z", "y"])
+        ctx = dict(witnesses=(YOURS, "reference"), equation=equations.LOSS, problem=case.describe(), seed=p.seed)
+        value = None if c.error else adapters.as_float_array(c.output)
+        if c.error or isinstance(value, str) or np.shape(value) not in ((), (1,)):
+            note = (f"your {target} raised {c.error}" if c.error else
+                    f"{target} must return the mean loss as one number; it returned {value if isinstance(value, str) else np.shape(value)}")
+            results.append(failed("loss", (), note, **ctx))
+        else:
+            record = compare(np.reshape(value, ()), expected, tensor="loss", **ctx)
+            if not record.passed:
+                ratio = float(np.reshape(value, ())) / float(expected)
+                if not np.isfinite(ratio):
+                    found = diagnose.known("softmax_overflow", f"your loss is {float(np.reshape(value, ()))} on logits near {problems.LARGE_LOGITS:g}")
+                elif np.isclose(ratio, len(h), rtol=1e-6):
+                    found = diagnose.known("sum_instead_of_mean", f"your loss is {ratio:.6g} = m times the mean")
+                else:
+                    found = diagnose.Diagnosis(None, f"your loss is {ratio:.6g} times the expected one")
+                record = diagnose.with_diagnosis(record, found)
+            results.append(record)
+        results += mutations(c, case)
+    return CheckResult(target, "loss function", tuple(results), seed)

@@ -1,0 +1,94 @@
+"""Gradient functions: ``two_layer_grads(X, y, W1, W2)`` and ``mlp_grads(X, y, Ws, activation=…)``."""
+
+from __future__ import annotations
+
+from typing import Callable, Mapping, Sequence
+
+import numpy as np
+
+from gradcheck import adapters, equations, problems
+from gradcheck.checks.common import DEFAULT_ACTIVATIONS, accepts, callable_or_raise, judge_cases
+from gradcheck.checks.result import CheckResult
+from gradcheck.witnesses import Problem
+from reference_mlp import activations as act
+from reference_mlp.mlp import Architecture
+from reference_mlp.validation import InvalidArgument, check_choice, check_positive_int
+
+
+def check_two_layer_grads(
+    fn: Callable,
+    *,
+    activation: str = "relu",
+    reduction: str = "mean",
+    seed: int = 0,
+    order: Sequence[str] = ("X", "y", "W1", "W2"),
+    keys: Mapping[str, str] | None = None,
+    dtype: Any = np.float64,
+) -> CheckResult:
+    """Check ``fn(X, y, W1, W2) -> (dW1, dW2)`` against Eqs. 10 and 11.
+
+    ``activation`` is the hidden σ the code implements; ``order`` the order of
+    its arguments; ``keys`` the dict keys it returns (``{"W1": "grad1"}``).
+    """
+    fn = callable_or_raise(fn, "fn")
+    sigma = act.get(activation)
+    check_choice("reduction", reduction, ("mean", "sum"))
+    if sorted(order) != ["W1", "W2", "X", "y"]:
+        raise InvalidArgument(f"order must name X, y, W1 and W2 once each; got {tuple(order)}.")
+    target = getattr(fn, "__name__", "fn")
+    cases = problems.cases(lambda w: Architecture.build(w, hidden=sigma), depth=2, seed=seed, reduction=reduction, dtype=dtype)
+
+    def run(p: Problem) -> adapters.Call:
+        values = {"X": p.X, "y": p.y, "W1": p.params.W[0], "W2": p.params.W[1]}
+        return adapters.call(fn, [values[n] for n in order], list(order))
+
+    results = judge_cases(target, cases, run, ("W1", "W2"),
+                           lambda p, c: adapters.as_gradients(c.output, ("W1", "W2"), what=target, keys=keys),
+                           lambda n: equations.EQ11 if n == "W1" else equations.EQ10)
+    return CheckResult(target, f"gradient function, σ = {sigma.label}", tuple(results), seed)
+
+
+def check_mlp_grads(
+    fn: Callable,
+    *,
+    activations: Sequence[str] = DEFAULT_ACTIVATIONS,
+    depth: int = 3,
+    activation_arg: str = "activation",
+    reduction: str = "mean",
+    seed: int = 0,
+    keys: Mapping[str, str] | None = None,
+    dtype: Any = np.float64,
+) -> CheckResult:
+    """Check ``fn(X, y, Ws, activation=…) -> [dW₁..dW_L]`` against Eq. 15 for every activation it accepts.
+
+    An activation for which the code raises on every problem, while it works
+    for another, is reported as unsupported rather than failed.
+    """
+    fn = callable_or_raise(fn, "fn")
+    depth = check_positive_int("depth", depth)
+    check_choice("reduction", reduction, ("mean", "sum"))
+    target = getattr(fn, "__name__", "fn")
+    names = tuple(f"W{i}" for i in range(1, depth + 1))
+    takes_activation = accepts(fn, activation_arg)
+    sigmas = [act.get(a) for a in (activations if takes_activation else activations[:1])]
+    by_activation = {}
+    for sigma in sigmas:
+        cases = problems.cases(lambda w: Architecture.build(w, hidden=sigma), depth=depth, seed=seed,
+                               reduction=reduction, dtype=dtype)
+
+        def run(p: Problem, sigma=sigma) -> adapters.Call:
+            kwargs = {activation_arg: sigma.label} if takes_activation else {}
+            return adapters.call(fn, [p.X, p.y, list(p.params.W)], ["X", "y", "Ws"], kwargs=kwargs)
+
+        by_activation[sigma.label] = judge_cases(
+            target, cases, run, names,
+            lambda p, c: adapters.as_gradients(c.output, names, what=target, keys=keys),
+            lambda n: equations.eq15(int(n[1:])))
+    raised_everywhere = {label for label, rs in by_activation.items() if all(r.note and " raised " in r.note for r in rs)}
+    unsupported = ()
+    if raised_everywhere and raised_everywhere != set(by_activation):
+        unsupported = tuple(f"{label}: {next(r.note for r in by_activation[label])}" for label in raised_everywhere)
+        for label in raised_everywhere:
+            del by_activation[label]
+    results = tuple(r for rs in by_activation.values() for r in rs)
+    return CheckResult(target, "gradient function, σ ∈ {" + ", ".join(s.label for s in sigmas) + "}", results, seed, unsupported)

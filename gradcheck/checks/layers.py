@@ -1,0 +1,190 @@
+"""Layer functions with caches, Stanford CS231n style.
+
+``affine_forward(x, w, b) -> (out, cache)``, ``affine_backward(dout, cache) -> (dx, dw, db)``,
+``relu_forward``/``sigmoid_forward``/``tanh_forward(x) -> (out, cache)`` with
+``*_backward(dout, cache) -> dx``, and ``softmax_loss(x, y) -> (loss, dx)``.
+
+Each backward is checked as a vector-Jacobian product twice: against JAX, and
+against finite differences of the same layer's own forward (so a forward and
+backward that are consistent with each other but both wrong still fail the
+first). Then the layers are composed into a two-layer network and its weight
+gradients are checked against Eqs. 10 and 11 (bias form).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from gradcheck import adapters, diagnose, equations, finite_diff, oracle, problems
+from gradcheck.checks.common import DEFAULT_ACTIVATIONS, ORACLE, YOURS, judge_cases
+from gradcheck.checks.result import CheckResult
+from gradcheck.compare import Comparison, compare, failed
+from gradcheck.problems import Case
+from gradcheck.witnesses import Problem
+from reference_mlp import activations as act
+from reference_mlp.mlp import Architecture
+from reference_mlp.validation import InvalidArgument
+
+REQUIRED = ("affine_forward", "affine_backward", "softmax_loss")
+FD = "finite differences of your forward"
+LAYER_EQUATIONS = {
+    "dx": equations.Equation("14", "dx = dout Wᵀ  (Gᵢ = δ Wᵢᵀ)"),
+    "dw": equations.Equation("15", "dw = xᵀ dout  (∇Wᵢ = Zᵢᵀ δ)"),
+    "db": equations.Equation("15, bias", "db = 1ᵀ dout  (column sums over the batch)"),
+}
+
+
+def _get(layers: Any, name: str) -> Callable | None:
+    fn = layers.get(name) if isinstance(layers, dict) else getattr(layers, name, None)
+    return fn if callable(fn) else None
+
+
+def _pair(out: Any, what: str) -> tuple[Any, Any] | str:
+    if isinstance(out, (tuple, list)) and len(out) == 2:
+        return out[0], out[1]
+    return f"{what} must return a pair (out, cache); it returned {type(out).__name__}"
+
+
+def _layer_records(
+    layer: str, forward: Callable, backward: Callable, inputs: tuple[np.ndarray, ...], names: tuple[str, ...],
+    dout: np.ndarray, context: str, seed: int,
+) -> list[Comparison]:
+    """Check one layer's backward against JAX and finite differences of its forward."""
+    fwd_name, bwd_name = f"{layer}_forward", f"{layer}_backward"
+    truth = dict(zip(names, oracle.layer_vjp(layer, inputs, dout)))
+    ctx = dict(problem=context, seed=seed)
+    label = lambda n: f"{bwd_name} {n}"
+    forward_call = adapters.call(forward, list(inputs), [f"{fwd_name} {n[1:]}" for n in names])
+    pair = _pair(forward_call.output, fwd_name) if not forward_call.error else f"your {fwd_name} raised {forward_call.error}"
+    if isinstance(pair, str):
+        return [failed(label(n), truth[n].shape, pair, witnesses=(YOURS, ORACLE), equation=LAYER_EQUATIONS.get(n), **ctx)
+                for n in names]
+    out, cache = pair
+    backward_call = adapters.call(backward, [dout, cache], ["dout", "cache"])
+    records = [diagnose.with_diagnosis(replace(m, problem=context, seed=seed),
+                                       diagnose.known("inputs_mutated", f"{m.tensor} changed during the call"))
+               for m in forward_call.mutated + tuple(m for m in backward_call.mutated if m.tensor.startswith("dout"))]
+    given = (adapters.as_gradients(backward_call.output, [n[1:] for n in names], what=bwd_name)
+             if not backward_call.error else f"your {bwd_name} raised {backward_call.error}")
+    if isinstance(given, str):
+        return records + [failed(label(n), truth[n].shape, given, witnesses=(YOURS, ORACLE), equation=LAYER_EQUATIONS.get(n), **ctx)
+                          for n in names]
+    given = {f"d{k}": v for k, v in given.items()}
+
+    def own_forward(*args: np.ndarray) -> np.ndarray:
+        result = forward(*args)
+        return np.asarray(result[0] if isinstance(result, (tuple, list)) else result, dtype=np.float64)
+
+    try:
+        estimates = dict(zip(names, finite_diff.vjp(own_forward, inputs, dout)))
+    except Exception as exc:  # the user's forward misbehaving under perturbation
+        estimates = {}
+        records.append(failed(f"{fwd_name} out", dout.shape, f"finite differences of your {fwd_name} failed: "
+                              f"{adapters.describe_exception(exc)}", witnesses=(FD, ORACLE), **ctx))
+    judged = []
+    for n in names:
+        judged.append(compare(given[n], truth[n], tensor=label(n), witnesses=(YOURS, ORACLE),
+                              equation=LAYER_EQUATIONS.get(n), **ctx))
+        if n in estimates:
+            e = estimates[n]
+            judged.append(compare(given[n], e.values, tensor=label(n), witnesses=(YOURS, FD), uncertainty=e.error,
+                                  checkable=e.checkable, not_checkable_reason=e.reason, equation=LAYER_EQUATIONS.get(n), **ctx))
+    if any(not r.passed for r in judged):
+        found = diagnose.diagnose_layer(layer, inputs, dout, given, truth)
+        judged = [r if r.passed else diagnose.with_diagnosis(r, found) for r in judged]
+    return records + judged
+
+
+def _softmax_records(fn: Callable, logits: np.ndarray, y: np.ndarray, context: str, seed: int) -> list[Comparison]:
+    loss, grad = oracle.softmax_loss_gradient(logits, y)
+    ctx = dict(witnesses=(YOURS, ORACLE), problem=context, seed=seed)
+    call = adapters.call(fn, [logits, y], ["x", "y"])
+    pair = _pair(call.output, "softmax_loss") if not call.error else f"your softmax_loss raised {call.error}"
+    if isinstance(pair, str):
+        return [failed("softmax_loss dx", grad.shape, pair, equation=equations.LOSS_GRADIENT, **ctx)]
+    value, dx = (adapters.as_float_array(v) for v in pair)
+    if isinstance(value, str) or isinstance(dx, str):
+        return [failed("softmax_loss dx", grad.shape, f"softmax_loss returned (loss, dx) that are not numbers: {value if isinstance(value, str) else dx}",
+                       equation=equations.LOSS_GRADIENT, **ctx)]
+    records = [compare(np.reshape(value, ()) if np.size(value) == 1 else value, np.array(loss), tensor="softmax_loss loss",
+                       equation=equations.LOSS, **ctx),
+               compare(dx, grad, tensor="softmax_loss dx", equation=equations.LOSS_GRADIENT, **ctx)]
+    if any(not r.passed for r in records):
+        if not np.all(np.isfinite(dx)) or not np.all(np.isfinite(value)):
+            found = diagnose.known("softmax_overflow", "your loss or dx is NaN or infinite on these logits")
+        else:
+            found = diagnose.diagnose_layer("softmax_loss", (logits, y), grad, {"dx": dx}, {"dx": grad})
+        records = [r if r.passed else diagnose.with_diagnosis(r, found) for r in records]
+    return records + [diagnose.with_diagnosis(replace(m, problem=context, seed=seed),
+                                              diagnose.known("inputs_mutated", f"{m.tensor} changed during the call"))
+                      for m in call.mutated]
+
+
+def _network(layers: Any, sigma: str) -> Callable[[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray], Any]:
+    """The two-layer network composed from the user's layers: affine → σ → affine → softmax_loss."""
+    affine_f, affine_b = _get(layers, "affine_forward"), _get(layers, "affine_backward")
+    act_f, act_b = _get(layers, f"{sigma}_forward"), _get(layers, f"{sigma}_backward")
+    loss_fn = _get(layers, "softmax_loss")
+
+    def two_layer(X, y, W1, b1, W2, b2):
+        hidden, cache1 = affine_f(X, W1, b1)
+        active, cache_act = act_f(hidden)
+        logits, cache2 = affine_f(active, W2, b2)
+        _, dlogits = loss_fn(logits, y)
+        dactive, dW2, db2 = affine_b(dlogits, cache2)
+        dhidden = act_b(dactive, cache_act)
+        _, dW1, db1 = affine_b(dhidden, cache1)
+        return {"W1": dW1, "b1": db1, "W2": dW2, "b2": db2}
+
+    return two_layer
+
+
+def check_layers(layers: Any, *, activations: Sequence[str] = DEFAULT_ACTIVATIONS, seed: int = 0) -> CheckResult:
+    """Check a module (or dict) of CS231n-style layer functions, each layer and then composed.
+
+    Activations whose ``*_forward``/``*_backward`` pair is not defined are
+    reported as unsupported.
+    """
+    missing = [n for n in REQUIRED if _get(layers, n) is None]
+    if missing:
+        raise InvalidArgument(
+            f"the layers must define {', '.join(REQUIRED)}; {', '.join(missing)} "
+            f"{'is' if len(missing) == 1 else 'are'} missing from {getattr(layers, '__name__', type(layers).__name__)}."
+        )
+    rng = np.random.default_rng(seed)
+    target = getattr(layers, "__name__", "layers")
+    results: list[Comparison] = []
+    x, w, b = rng.standard_normal((5, 6)), rng.standard_normal((6, 4)), rng.standard_normal(4)
+    results += _layer_records("affine", _get(layers, "affine_forward"), _get(layers, "affine_backward"), (x, w, b),
+                              ("dx", "dw", "db"), rng.standard_normal((5, 4)), "x 5×6, w 6×4, b (4,)", seed)
+    supported, unsupported = [], []
+    for name in activations:
+        sigma = act.get(name)
+        fwd, bwd = _get(layers, f"{sigma.name}_forward"), _get(layers, f"{sigma.name}_backward")
+        if fwd is None or bwd is None:
+            unsupported.append(f"{sigma.name}: {sigma.name}_forward/{sigma.name}_backward not defined")
+            continue
+        supported.append(sigma.name)
+        x = rng.standard_normal((5, 4))
+        x = np.where(np.abs(x) < problems.KINK_MARGIN, 0.5, x)  # clear of ReLU's kink
+        results += _layer_records(sigma.name, fwd, bwd, (x,), ("dx",), rng.standard_normal((5, 4)), "x 5×4", seed)
+    labels = rng.integers(0, 3, 5)
+    for logits, context in ((rng.standard_normal((5, 3)), "x 5×3"),
+                            (rng.standard_normal((5, 3)) * problems.LARGE_LOGITS, "x 5×3, logits near ±1000")):
+        results += _softmax_records(_get(layers, "softmax_loss"), logits, labels, context, seed)
+    for name in supported:
+        cases = [c for c in problems.cases(lambda w: Architecture.build(w, hidden=name, bias=True), depth=2, seed=seed)
+                 if c.name in ("non-square", "large logits")]
+        network = _network(layers, name)
+
+        def run(p: Problem) -> adapters.Call:
+            (W1, W2), (b1, b2) = p.params.W, p.params.b
+            return adapters.call(network, [p.X, p.y, W1, b1, W2, b2], ["X", "y", "W1", "b1", "W2", "b2"])
+
+        results += judge_cases(f"composed {name} network", cases, run, ("W1", "b1", "W2", "b2"),
+                               lambda p, c: adapters.as_gradients(c.output, ("W1", "b1", "W2", "b2"), what="the network"),
+                               lambda n: equations.for_tensor(n, 2))
+    return CheckResult(target, "CS231n layers", tuple(results), seed, tuple(unsupported))
