@@ -124,3 +124,51 @@ def as_float_array(value: Any) -> np.ndarray | str:
         return f"must be an array of real numbers; got dtype {array.dtype} ({type(value).__name__})"
     dtype = array.dtype if array.dtype.kind == "f" else np.float64
     return np.asarray(array, dtype=dtype).view(np.ndarray)
+
+
+class LoadError(Exception):
+    """User code could not be found or imported; the message says why."""
+
+
+def load(spec: str) -> tuple[Any, str | None]:
+    """Import ``path/to/file.py``, ``file.py:function``, ``package.module`` or ``package.module:function``.
+
+    Returns the module and the function name after the colon (or None).
+    """
+    import importlib
+    import importlib.util
+    import pathlib
+    import sys
+
+    target, _, attribute = spec.partition(":")
+    path = pathlib.Path(target)
+    try:
+        if target.endswith(".py") or path.exists():
+            if not path.is_file():
+                raise LoadError(f"no such file: {target}")
+            name = f"gradcheck_user_{path.stem}"
+            module_spec = importlib.util.spec_from_file_location(name, path.resolve())
+            module = importlib.util.module_from_spec(module_spec)
+            sys.path.insert(0, str(path.resolve().parent))  # let the file import its neighbours
+            try:
+                module_spec.loader.exec_module(module)
+            finally:
+                sys.path.remove(str(path.resolve().parent))
+        else:
+            sys.path.insert(0, ".")
+            try:
+                module = importlib.import_module(target)
+            finally:
+                sys.path.remove(".")
+    except LoadError:
+        raise
+    except SyntaxError as exc:
+        raise LoadError(f"{exc.filename}:{exc.lineno}: syntax error: {exc.msg}") from None
+    except ModuleNotFoundError as exc:
+        raise LoadError(f"cannot import {target!r}: {exc}. Give a path to a .py file or a module on the Python path.") from None
+    except Exception as exc:
+        raise LoadError(f"importing {target} raised {describe_exception(exc)}") from None
+    if attribute and not callable(getattr(module, attribute, None)):
+        defined = sorted(n for n, v in vars(module).items() if callable(v) and not n.startswith("_"))
+        raise LoadError(f"{target} defines no function {attribute!r}; it defines: {', '.join(defined) or 'nothing callable'}.")
+    return module, attribute or None

@@ -1,4 +1,8 @@
-"""The ``gradcheck`` command: show that the three witnesses agree on the reference MLP."""
+"""The ``gradcheck`` command.
+
+``gradcheck`` alone shows that the three witnesses agree on the reference MLP;
+``gradcheck check FILE`` checks a user's own backprop.
+"""
 
 from __future__ import annotations
 
@@ -21,6 +25,7 @@ examples:
   gradcheck --depth 2 --activation tanh      two-layer tanh networks only
   gradcheck --widths 784,32,10 --batch 16    one architecture, with and without bias
   gradcheck --fd richardson --seed 7         ordinary differences, another draw
+  gradcheck check hw.py                      check your own backprop (see gradcheck check --help)
 
 exit status: 0 all witnesses agree, 1 some pair disagrees, 2 usage error.
 """
@@ -118,8 +123,89 @@ def grid(args: argparse.Namespace) -> list[tuple[Architecture, str]]:
     return rows
 
 
+CHECK_EPILOG = """\
+conventions (detected from the names your file defines, or named with --convention):
+  two_layer_grads           two_layer_grads(X, y, W1, W2) -> (dW1, dW2)
+  mlp_grads                 mlp_grads(X, y, Ws, activation="relu") -> [dW1, ..., dWL]
+  nn_epoch                  nn_epoch(X, y, W1, W2, lr, batch), updating W1, W2 in place
+  softmax_regression_epoch  softmax_regression_epoch(X, y, theta, lr, batch), in place
+  softmax_loss              softmax_loss(Z, y) -> mean loss
+  layers                    affine_forward/affine_backward, relu_/sigmoid_/tanh_forward/backward,
+                            softmax_loss(x, y) -> (loss, dx)   (CS231n style)
+  modules                   classes Linear(W), ReLU, Sigmoid, Tanh, SoftmaxCrossEntropy
+
+examples:
+  gradcheck check hw0.py                               every convention hw0.py defines
+  gradcheck check hw.py:my_grads --convention two_layer_grads --activation sigmoid
+  gradcheck check layers.py --seed 3 --verbose
+
+exit status: 0 every check passes, 1 a gradient is wrong, 2 usage or import error.
+"""
+
+
+def build_check_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``gradcheck check``."""
+    from gradcheck.checks.conventions import NAMES
+
+    parser = argparse.ArgumentParser(
+        prog="gradcheck check",
+        description="Check your own backprop against the equations (Eqs. 10, 11, 14, 15) and JAX, and name the bug.",
+        epilog=CHECK_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("target", metavar="FILE[:FUNCTION]",
+                        help="a .py file or module, optionally with the function to check after a colon")
+    parser.add_argument("--convention", choices=NAMES, action="append",
+                        help="the calling convention (repeatable); default: detected from the names defined")
+    parser.add_argument("--activation", type=_activation, default="relu",
+                        help="hidden activation of code that takes none as an argument (default: relu)")
+    parser.add_argument("--lr", type=float, default=0.1, help="learning rate for epoch functions (default: 0.1)")
+    parser.add_argument("--batch", type=_positive, default=16, help="minibatch size for epoch functions (default: 16)")
+    parser.add_argument("--seed", type=_nonnegative, default=0, help="seed of every generated input (default: 0)")
+    parser.add_argument("--verbose", "-v", action="store_true", help="print every comparison in full")
+    return parser
+
+
+def check_main(argv: Sequence[str]) -> int:
+    """``gradcheck check``: load the user's code, run the checks of its conventions, print the reports."""
+    import types
+
+    from gradcheck import adapters
+    from gradcheck.checks.conventions import CONVENTIONS, check_module
+
+    parser = build_check_parser()
+    args = parser.parse_args(argv)
+    try:
+        module, function = adapters.load(args.target)
+    except adapters.LoadError as exc:
+        print(f"gradcheck check: error: {exc}", file=sys.stderr)
+        return ExitCode.USAGE
+    conventions = tuple(args.convention or ())
+    if function:
+        if not conventions and function in CONVENTIONS:
+            conventions = (function,)
+        if not conventions or any(c in ("layers", "modules") for c in conventions):
+            parser.error(f"say which convention {function} follows with --convention "
+                         f"(two_layer_grads, mlp_grads, nn_epoch, softmax_regression_epoch or softmax_loss)")
+        module = types.SimpleNamespace(__name__=function, **{c: getattr(module, function) for c in conventions})
+    try:
+        results = check_module(module, conventions or None, activation=args.activation, seed=args.seed,
+                               lr=args.lr, batch=args.batch)
+    except InvalidArgument as exc:
+        print(f"gradcheck check: error: {exc}", file=sys.stderr)
+        return ExitCode.USAGE
+    for result in results:
+        print(result.render(verbose=args.verbose), end="\n\n")
+    passed = sum(r.passed for r in results)
+    print(f"{len(results)} checks: {passed} passed, {len(results) - passed} failed (seed {args.seed})")
+    return ExitCode.OK if passed == len(results) else ExitCode.DISAGREE
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``gradcheck`` with ``argv`` (default: the command line) and return the exit status."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["check"]:
+        return check_main(argv[1:])
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.widths is None and max(args.depth) > len(DEFAULT_WIDTHS):
@@ -128,7 +214,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from gradcheck import report, witnesses  # JAX loads only once there is work to do
 
     fd = f"FD ({args.fd})"
-    header = ["architecture", "reduction", "params", f"closed~JAX", f"closed~{fd}", f"JAX~{fd}", "kinks excluded", "verdict", "ms"]
+    header = ["architecture", "reduction", "params", "closed~JAX", f"closed~{fd}", f"JAX~{fd}", "kinks excluded", "verdict", "ms"]
     rows, failures, worst = [], [], {pair: 0.0 for pair in witnesses.PAIRS}
     started = time.perf_counter()
     print(f"gradcheck: three witnesses on the reference MLP, float64, m={args.batch}, seed {args.seed}", flush=True)

@@ -96,3 +96,67 @@ def test_help_documents_every_option_and_examples():
 def test_the_console_script_is_the_same_command():
     out = subprocess.run(["gradcheck", "--help"], capture_output=True, text=True)
     assert out.returncode == 0 and out.stdout.startswith("usage: gradcheck")
+
+
+CORPUS = __import__("pathlib").Path(__file__).parent / "corpus"
+
+
+def test_check_exits_0_when_every_convention_in_the_file_passes():
+    out = run("check", str(CORPUS / "nn_epoch_correct.py"))
+    assert out.returncode == ExitCode.OK, out.stdout + out.stderr
+    assert out.stdout.splitlines()[0] == "nn_epoch: PASS, all 8 comparisons agree (SGD epoch, lr=0.1, batch=16, seed 0)"
+    assert out.stdout.rstrip().endswith("2 checks: 2 passed, 0 failed (seed 0)")
+
+
+def test_check_exits_1_and_prints_the_equation_entries_and_diagnosis_of_a_wrong_gradient():
+    out = run("check", f"{CORPUS / 'two_layer_grads_missing_sigma_prime.py'}:two_layer_grads", "--activation", "sigmoid")
+    assert out.returncode == ExitCode.DISAGREE
+    text = out.stdout
+    assert "FAIL W1 (6, 7) float64: yours vs JAX disagree on 42 of 42 checked entries" in text
+    assert "Eq. 11: ∇W₁ = Xᵀ ((S − I_y) W₂ᵀ ∘ σ'(XW₁))" in text
+    assert "worst entries:" in text and "probable cause: σ' is missing" in text
+
+
+def test_check_detects_layers_and_modules_from_the_names_defined():
+    for name, first in (("cs231n_layers_correct", "CS231n layers"), ("modules_correct", "module objects")):
+        out = run("check", str(CORPUS / f"{name}.py"))
+        assert out.returncode == ExitCode.OK, out.stdout
+        assert first in out.stdout.splitlines()[0]
+
+
+@pytest.mark.parametrize(
+    "source, message",
+    [
+        ("def f(:\n", "syntax error"),
+        ("raise RuntimeError('boom')\n", "importing"),
+        ("x = 1\n", "defines none of the functions gradcheck knows how to check"),
+    ],
+)
+def test_check_exits_2_when_the_code_cannot_be_loaded_or_recognised(tmp_path, source, message):
+    path = tmp_path / "hw.py"
+    path.write_text(source)
+    out = run("check", str(path))
+    assert out.returncode == ExitCode.USAGE
+    assert message in out.stderr and "Traceback" not in out.stderr
+
+
+def test_check_names_the_functions_a_file_defines_when_the_one_asked_for_is_missing(tmp_path):
+    path = tmp_path / "hw.py"
+    path.write_text("def my_grads(X, y, W1, W2):\n    return W1, W2\n")
+    out = run("check", f"{path}:grads")
+    assert out.returncode == ExitCode.USAGE
+    assert "defines no function 'grads'; it defines: my_grads" in out.stderr
+    out = run("check", f"{path}:my_grads")
+    assert out.returncode == ExitCode.USAGE and "--convention" in out.stderr
+    out = run("check", f"{path}:my_grads", "--convention", "two_layer_grads")
+    assert out.returncode == ExitCode.DISAGREE and out.stdout.startswith("my_grads: FAIL")
+
+
+def test_check_help_lists_every_convention():
+    from gradcheck.checks.conventions import NAMES
+
+    out = run("check", "--help")
+    assert out.returncode == 0
+    for name in NAMES:
+        assert f"\n  {name} " in out.stdout
+    assert "exit status: 0 every check passes, 1 a gradient is wrong, 2 usage or import error." in out.stdout

@@ -12,6 +12,7 @@ from gradcheck import adapters, diagnose, equations
 from gradcheck.compare import Comparison, compare, failed
 from gradcheck.problems import Case
 from gradcheck.witnesses import Problem, jax_autodiff
+from reference_mlp.validation import InvalidArgument
 
 YOURS = "yours"
 ORACLE = "JAX"

@@ -8,7 +8,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from gradcheck import adapters, diagnose, equations, problems
-from gradcheck.checks.common import ORACLE, YOURS, callable_or_raise, judge_cases, mutations, two_layer_equation
+from gradcheck.checks.common import YOURS, callable_or_raise, judge_cases, mutations, two_layer_equation
 from gradcheck.checks.result import CheckResult
 from gradcheck.compare import Comparison, compare, failed
 from gradcheck.problems import Case

@@ -22,7 +22,6 @@ from gradcheck import adapters, diagnose, equations, finite_diff, oracle, proble
 from gradcheck.checks.common import DEFAULT_ACTIVATIONS, ORACLE, YOURS, judge_cases
 from gradcheck.checks.result import CheckResult
 from gradcheck.compare import Comparison, compare, failed
-from gradcheck.problems import Case
 from gradcheck.witnesses import Problem
 from reference_mlp import activations as act
 from reference_mlp.mlp import Architecture

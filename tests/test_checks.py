@@ -1,0 +1,192 @@
+"""Checks of user code: every way user code can misbehave is a clear failure, never a crash of the checker."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from gradcheck.checks import (
+    GradientMismatch,
+    check_function,
+    check_mlp_grads,
+    check_nn_epoch,
+    check_two_layer_grads,
+)
+from gradcheck.compare import Verdict
+from reference_mlp import InvalidArgument
+from reference_mlp.mlp import Architecture, Params, gradients
+
+
+def reference_two_layer(activation="relu"):
+    def two_layer_grads(X, y, W1, W2):
+        arch = Architecture.build((W1.shape[0], W1.shape[1], W2.shape[1]), hidden=activation)
+        grads = gradients(arch, Params((W1, W2), (None, None)), X, y)
+        return grads.dW
+    return two_layer_grads
+
+
+def relu_grads(derivative_at_zero):
+    def two_layer_grads(X, y, W1, W2):
+        A = X @ W1
+        H = np.maximum(A, 0)
+        Z = H @ W2
+        S = np.exp(Z - Z.max(axis=1, keepdims=True))
+        S /= S.sum(axis=1, keepdims=True)
+        S[np.arange(len(y)), y] -= 1
+        S /= len(y)
+        mask = np.where(A > 0, 1.0, np.where(A < 0, 0.0, derivative_at_zero))
+        return X.T @ ((S @ W2.T) * mask), H.T @ S
+    return two_layer_grads
+
+
+@pytest.mark.parametrize("value", [0.0, 0.5, 1.0])
+def test_any_subgradient_at_the_relu_kink_is_accepted(value):
+    assert check_two_layer_grads(relu_grads(value)).passed
+
+
+def test_a_correct_function_passes_in_every_case_and_says_so():
+    result = check_two_layer_grads(reference_two_layer("tanh"), activation="tanh", seed=3)
+    assert result.passed and result.raise_if_failed() is result
+    assert result.headline() == "two_layer_grads: PASS, all 8 comparisons agree (gradient function, σ = tanh, seed 3)"
+    cases = {c.problem.split(" (")[0] for c in result.comparisons}
+    assert cases == {"non-square", "square", "uint8 labels missing a class", "large logits"}
+
+
+def test_code_that_raises_fails_with_the_exception_and_its_line():
+    def two_layer_grads(X, y, W1, W2):
+        return X @ W2, None  # wrong shapes for a matrix product
+    result = check_two_layer_grads(two_layer_grads)
+    assert not result.passed
+    note = result.failures[0].note
+    assert note.startswith("your two_layer_grads raised ValueError: matmul")
+    assert "test_checks.py" in note and "in two_layer_grads: return X @ W2, None" in note
+
+
+@pytest.mark.parametrize(
+    "returned, message",
+    [
+        (None, "two_layer_grads must return 2 gradient(s) (dW1, dW2); it returned None"),
+        ([1.0], "it returned a list of 1"),
+        ({"a": 1}, "the dict it returned has keys ['a'] and none of"),
+        ("text", "as a tuple, list or dict; it returned str"),
+        ((np.array(["a"]), np.zeros(1)), "dW1: must be an array of real numbers; got dtype <U1"),
+    ],
+)
+def test_a_malformed_return_value_fails_with_what_was_expected(returned, message):
+    def two_layer_grads(X, y, W1, W2):
+        return returned
+    result = check_two_layer_grads(two_layer_grads)
+    assert not result.passed
+    assert all(message in c.note for c in result.failures)
+
+
+def test_nan_gradients_and_wrong_shapes_fail_and_never_pass():
+    def nan_grads(X, y, W1, W2):
+        return np.full(W1.shape, np.nan), np.zeros(W2.shape)
+    def flat_grads(X, y, W1, W2):
+        return np.zeros(W1.size), np.zeros(W2.shape)
+    nan_result, flat_result = check_two_layer_grads(nan_grads), check_two_layer_grads(flat_grads)
+    assert not nan_result.passed and "NaN or infinite" in nan_result.failures[0].note
+    assert not flat_result.passed and "shape mismatch: expected (6, 7), got (42,)" in flat_result.failures[0].note
+
+
+def test_dict_returns_and_argument_orders_are_configurable():
+    def grads(W1, W2, X, y):
+        dW1, dW2 = reference_two_layer()(X, y, W1, W2)
+        return {"grad_first": dW1, "grad_second": dW2}
+    result = check_two_layer_grads(grads, order=("W1", "W2", "X", "y"), keys={"W1": "grad_first", "W2": "grad_second"})
+    assert result.passed
+    with pytest.raises(InvalidArgument, match="order must name X, y, W1 and W2 once each"):
+        check_two_layer_grads(grads, order=("X", "X", "W1", "W2"))
+
+
+def test_an_array_subclass_with_lying_arithmetic_cannot_make_a_wrong_gradient_pass():
+    class Liar(np.ndarray):
+        def __array_ufunc__(self, *args, **kwargs):
+            return np.zeros(self.shape)  # every difference "is zero"
+        def __eq__(self, other):
+            return True
+    def two_layer_grads(X, y, W1, W2):
+        return np.zeros(W1.shape).view(Liar), np.zeros(W2.shape).view(Liar)
+    assert not check_two_layer_grads(two_layer_grads).passed
+
+
+def test_a_failure_raises_an_assertion_error_whose_first_line_is_the_summary():
+    def sum_not_mean(X, y, W1, W2):
+        return tuple(g * len(X) for g in reference_two_layer()(X, y, W1, W2))
+    result = check_two_layer_grads(sum_not_mean)
+    with pytest.raises(GradientMismatch) as info:
+        result.raise_if_failed()
+    assert isinstance(info.value, AssertionError)
+    text = str(info.value)
+    assert text.splitlines()[0] == "sum_not_mean: FAIL, 8 of 8 comparisons failed (gradient function, σ = relu, seed 0)"
+    assert "probable cause: the gradient is m times too large" in text
+    assert result.diagnoses == ("sum_instead_of_mean",)
+
+
+def test_an_unrecognised_mistake_is_reported_as_unknown_with_evidence():
+    def noisy(X, y, W1, W2):
+        dW1, dW2 = reference_two_layer()(X, y, W1, W2)
+        return dW1 + 0.01 * np.cos(np.arange(dW1.size)).reshape(dW1.shape), dW2
+    result = check_two_layer_grads(noisy)
+    assert not result.passed and result.diagnoses == ()
+    assert result.failures[0].diagnosis.startswith("cause unknown; no known mistake reproduces your numbers")
+
+
+def test_an_activation_the_code_rejects_is_unsupported_not_failed():
+    def mlp_grads(X, y, Ws, activation="relu"):
+        if activation != "tanh":
+            raise ValueError(f"only tanh, not {activation}")
+        arch = Architecture.build([W.shape[0] for W in Ws] + [Ws[-1].shape[1]], hidden="tanh")
+        return list(gradients(arch, Params(tuple(Ws), (None,) * len(Ws)), X, y).dW)
+    result = check_mlp_grads(mlp_grads)
+    assert result.passed
+    assert [u.split(":")[0] for u in result.unsupported] == ["relu", "sigmoid"]
+    assert "ValueError: only tanh, not relu" in result.unsupported[0]
+
+
+def test_code_that_raises_for_every_activation_fails():
+    def mlp_grads(X, y, Ws, activation="relu"):
+        raise NotImplementedError("todo")
+    result = check_mlp_grads(mlp_grads)
+    assert not result.passed and result.unsupported == ()
+
+
+def test_an_epoch_that_returns_new_weights_instead_of_updating_in_place_is_told_so():
+    def nn_epoch(X, y, W1, W2, lr=0.1, batch=100):
+        return W1 - lr, W2 - lr
+    result = check_nn_epoch(nn_epoch)
+    assert not result.passed
+    assert "the weights did not change: nn_epoch must update W1, W2 in place" in result.failures[0].note
+
+
+def test_the_generic_check_compares_a_backward_with_finite_differences_of_its_forward():
+    rng = np.random.default_rng(0)
+    inputs = {"x": rng.standard_normal((3, 4)), "w": rng.standard_normal((4, 2))}
+    before = {k: v.copy() for k, v in inputs.items()}
+    forward = lambda x, w: np.tanh(x @ w)
+    def backward(dout, x, w):
+        delta = dout * (1 - np.tanh(x @ w) ** 2)
+        return delta @ w.T, x.T @ delta
+    def forgot_derivative(dout, x, w):
+        return dout @ w.T, x.T @ dout
+    assert check_function(forward, backward, inputs).passed
+    bad = check_function(forward, forgot_derivative, inputs)
+    assert [c.tensor for c in bad.failures] == ["dx", "dw"]
+    assert all(np.array_equal(inputs[k], before[k]) for k in inputs)
+    assert {c.verdict for c in check_function(forward, backward, list(inputs.values())).comparisons} == {Verdict.PASS}
+
+
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda: check_two_layer_grads(42), "fn must be a function; got int 42"),
+        (lambda: check_two_layer_grads(reference_two_layer(), activation="swish"), "unknown activation 'swish'"),
+        (lambda: check_nn_epoch(lambda *a, **k: None, lr=-1), "lr must be a positive"),
+        (lambda: check_function(np.tanh, np.tanh, {}), "at least one array"),
+        (lambda: check_function(lambda x: 1 / 0, np.tanh, [np.ones(2)]), "forward raised on the inputs given: ZeroDivisionError"),
+    ],
+)
+def test_bad_arguments_to_a_check_raise_a_helpful_error(call, message):
+    with pytest.raises(InvalidArgument, match=message):
+        call()
