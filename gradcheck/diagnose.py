@@ -217,7 +217,7 @@ def fits(yours: Mapping[str, np.ndarray], hypothesis: Mapping[str, np.ndarray]) 
     return True
 
 
-def _transposed(yours: Mapping[str, np.ndarray], truth: Mapping[str, np.ndarray]) -> list[str]:
+def transposed_tensors(yours: Mapping[str, np.ndarray], truth: Mapping[str, np.ndarray]) -> list[str]:
     """The tensors that are right only once transposed, if every other tensor is right as it is."""
     flipped = []
     for name, value in yours.items():
@@ -243,7 +243,7 @@ def diagnose(problem: Problem, yours: Mapping[str, np.ndarray], truth: Mapping[s
     """Test every hypothesis against the user's gradients on ``problem`` and name the one that fits."""
     yours = {n: np.asarray(v) for n, v in yours.items()}
     truth = {n: truth[n] for n in yours if n in truth}
-    flipped = _transposed(yours, truth)
+    flipped = transposed_tensors(yours, truth)
     if flipped:
         return known("transposed", f"your {', '.join(flipped)} equal{'s' if len(flipped) == 1 else ''} the right gradient transposed")
     if _swapped(yours, truth):
@@ -254,10 +254,10 @@ def diagnose(problem: Problem, yours: Mapping[str, np.ndarray], truth: Mapping[s
             continue  # the mistake does not apply here, or changes nothing on this problem
         if fits(yours, expected):
             return known(bug_id, f"recomputing with this mistake reproduces your {', '.join(sorted(yours))} on the {problem.describe()} problem")
-    return Diagnosis(None, _evidence(yours, truth))
+    return Diagnosis(None, evidence(yours, truth))
 
 
-def _evidence(yours: Mapping[str, np.ndarray], truth: Mapping[str, np.ndarray]) -> str:
+def evidence(yours: Mapping[str, np.ndarray], truth: Mapping[str, np.ndarray]) -> str:
     facts = []
     for name, value in yours.items():
         expected = truth.get(name)
@@ -357,7 +357,7 @@ def diagnose_epoch(problem: Problem, yours: Mapping[str, np.ndarray], truth: Map
             continue
         if fits(yours, expected):
             return known(bug_id, f"an epoch with this mistake reproduces your weight changes on the {problem.describe()} problem")
-    return Diagnosis(None, _evidence(yours, truth))
+    return Diagnosis(None, evidence(yours, truth))
 
 
 # ---------------------------------------------------------------------------
@@ -395,11 +395,11 @@ def diagnose_layer(layer: str, inputs: tuple[np.ndarray, ...], dout: np.ndarray,
                    yours: Mapping[str, np.ndarray], truth: Mapping[str, np.ndarray]) -> Diagnosis:
     """Name the mistake that reproduces a layer's backward outputs."""
     yours = {n: np.asarray(v) for n, v in yours.items()}
-    flipped = _transposed(yours, truth)
+    flipped = transposed_tensors(yours, truth)
     if flipped:
         return known("transposed", f"your {', '.join(flipped)} equal{'s' if len(flipped) == 1 else ''} the right gradient transposed")
     for bug_id, expected in layer_hypotheses(layer, inputs, dout):
         expected = {**truth, **expected}
         if not fits(truth, expected) and fits(yours, expected):
             return known(bug_id, f"recomputing {layer}'s backward with this mistake reproduces your {', '.join(sorted(yours))}")
-    return Diagnosis(None, _evidence(yours, truth))
+    return Diagnosis(None, evidence(yours, truth))

@@ -15,14 +15,29 @@ def mask_rounding(text: str) -> str:
     return ROUNDING.sub("<rounding>", text)
 
 
-def test_the_quickstart_prints_the_report_the_readme_shows():
+def test_the_python_example_prints_what_the_readme_says():
     text = README.read_text(encoding="utf-8")
     code = re.search(r"```python\n(.*?)```", text, re.S).group(1)
-    shown = re.search(r"cannot know:\n\n```\n(.*?)```", text, re.S).group(1)
+    said = re.search(r"prints `(.*?)`", text).group(1)
     printed = io.StringIO()
     with contextlib.redirect_stdout(printed):
         exec(compile(code, str(README), "exec"), {})
-    assert mask_rounding(printed.getvalue()) == mask_rounding(shown)
+    assert printed.getvalue().strip() == said
+
+
+def test_the_check_report_shown_is_what_gradcheck_check_prints():
+    import subprocess
+    import sys
+
+    text = README.read_text(encoding="utf-8")
+    command = re.search(r"```\n(gradcheck check .*?)\n```", text).group(1)
+    shown = re.search(r"summaries of the other cases trimmed\):\n\n```\n(.*?)```", text, re.S).group(1)
+    out = subprocess.run([sys.executable, "-m", "gradcheck", *command.split()[1:]], capture_output=True, text=True,
+                         cwd=README.parent)
+    assert out.returncode == 1
+    kept = [line for line in out.stdout.splitlines()
+            if not (line.startswith("  PASS") or (line.startswith("  FAIL") and "non-square" not in line))]
+    assert mask_rounding("\n".join(kept) + "\n") == mask_rounding(shown)
 
 
 def test_the_readme_has_exactly_two_setup_commands_and_ci_runs_the_test_one():

@@ -96,6 +96,12 @@ def two_layer_equation(name: str, depth: int) -> equations.Equation:
 
 
 def mutations(c: adapters.Call, case: Case) -> list[Comparison]:
-    return [diagnose.with_diagnosis(replace(m, problem=case.describe(), seed=case.problem.seed),
+    """The in-place changes a call made to its inputs, each a failure diagnosed as such."""
+    return mutation_records(c.mutated, case.describe(), case.problem.seed)
+
+
+def mutation_records(mutated: Sequence[Comparison], problem: str | None, seed: int | None) -> list[Comparison]:
+    """Before/after comparisons of changed inputs, placed in their problem and diagnosed."""
+    return [diagnose.with_diagnosis(replace(m, problem=problem or m.problem, seed=seed),
                                     diagnose.known("inputs_mutated", f"{m.tensor} changed during the call"))
-            for m in c.mutated]
+            for m in mutated]

@@ -6,8 +6,8 @@ from typing import Callable, Mapping, Sequence
 
 import numpy as np
 
-from gradcheck import adapters, diagnose, finite_diff
-from gradcheck.checks.common import YOURS
+from gradcheck import adapters, finite_diff
+from gradcheck.checks.common import YOURS, mutation_records
 from gradcheck.checks.result import CheckResult
 from gradcheck.compare import Comparison, compare, failed
 from reference_mlp.validation import InvalidArgument, as_float_array, check_choice
@@ -58,6 +58,5 @@ def check_function(
             e = estimates[n]
             results.append(compare(given[n], e.values, tensor=f"d{n}", uncertainty=e.error, checkable=e.checkable,
                                    not_checkable_reason=e.reason, **ctx))
-    results += [diagnose.with_diagnosis(m, diagnose.known("inputs_mutated", f"{m.tensor} changed during the call"))
-                for m in first.mutated + call.mutated]
+    results += mutation_records(first.mutated + call.mutated, ctx["problem"], seed)
     return CheckResult(target, f"forward/backward pair, {method} differences", tuple(results), seed)

@@ -13,13 +13,12 @@ gradients are checked against Eqs. 10 and 11 (bias form).
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any, Callable, Sequence
 
 import numpy as np
 
 from gradcheck import adapters, diagnose, equations, finite_diff, oracle, problems
-from gradcheck.checks.common import DEFAULT_ACTIVATIONS, ORACLE, YOURS, judge_cases
+from gradcheck.checks.common import DEFAULT_ACTIVATIONS, ORACLE, YOURS, judge_cases, mutation_records
 from gradcheck.checks.result import CheckResult
 from gradcheck.compare import Comparison, compare, failed
 from gradcheck.witnesses import Problem
@@ -63,9 +62,8 @@ def _layer_records(
                 for n in names]
     out, cache = pair
     backward_call = adapters.call(backward, [dout, cache], ["dout", "cache"])
-    records = [diagnose.with_diagnosis(replace(m, problem=context, seed=seed),
-                                       diagnose.known("inputs_mutated", f"{m.tensor} changed during the call"))
-               for m in forward_call.mutated + tuple(m for m in backward_call.mutated if m.tensor.startswith("dout"))]
+    records = mutation_records(
+        forward_call.mutated + tuple(m for m in backward_call.mutated if m.tensor.startswith("dout")), context, seed)
     given = (adapters.as_gradients(backward_call.output, [n[1:] for n in names], what=bwd_name)
              if not backward_call.error else f"your {bwd_name} raised {backward_call.error}")
     if isinstance(given, str):
@@ -117,9 +115,7 @@ def _softmax_records(fn: Callable, logits: np.ndarray, y: np.ndarray, context: s
         else:
             found = diagnose.diagnose_layer("softmax_loss", (logits, y), grad, {"dx": dx}, {"dx": grad})
         records = [r if r.passed else diagnose.with_diagnosis(r, found) for r in records]
-    return records + [diagnose.with_diagnosis(replace(m, problem=context, seed=seed),
-                                              diagnose.known("inputs_mutated", f"{m.tensor} changed during the call"))
-                      for m in call.mutated]
+    return records + mutation_records(call.mutated, context, seed)
 
 
 def _network(layers: Any, sigma: str) -> Callable[[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray], Any]:

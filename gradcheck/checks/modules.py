@@ -108,14 +108,14 @@ def _rounds(
 
 
 def _object_diagnosis(name: str, given: np.ndarray, truth: dict, hypotheses) -> diagnose.Diagnosis:
-    flipped = diagnose._transposed({name: given}, {name: truth[name]})
+    flipped = diagnose.transposed_tensors({name: given}, {name: truth[name]})
     if flipped:
         return diagnose.known("transposed", f"{name} equals the right gradient transposed")
     for bug_id, expected in hypotheses:
         if name in expected and not diagnose.fits({name: truth[name]}, {name: expected[name]}) \
                 and diagnose.fits({name: given}, {name: expected[name]}):
             return diagnose.known(bug_id, f"recomputing {name} with this mistake reproduces yours")
-    return diagnose.Diagnosis(None, diagnose._evidence({name: given}, {name: truth[name]}))
+    return diagnose.Diagnosis(None, diagnose.evidence({name: given}, {name: truth[name]}))
 
 
 def check_modules(
