@@ -59,6 +59,9 @@ CATALOG: dict[str, Bug] = _bugs(
     ("preactivation_instead_of_activation", "the pre-activation XW₁ is used where the activation σ(XW₁) "
      "belongs (Eq. 10: ∇W₂ = σ(XW₁)ᵀ (S − I_y))",
      "multiply by the activation σ(ZᵢWᵢ), the layer's output, not its input to σ"),
+    ("layer_index_off_by_one", "a layer's weight gradient uses the wrong layer's activation: Z_{i+1}ᵀ δ "
+     "instead of Zᵢᵀ δ (an index off by one in the cached list)",
+     "∇Wᵢ = Zᵢᵀ (G_{i+1} ∘ σᵢ'(ZᵢWᵢ)) uses the input of layer i, the activation cached before Wᵢ"),
     ("transposed", "the gradient is transposed: its entries are those of the right gradient, with rows and "
      "columns swapped", "a gradient has the shape of its weight, nᵢ × n_{i+1}: Zᵢᵀ δ, not δᵀ Zᵢ"),
     ("swapped_outputs", "the gradients are returned in the wrong order (∇W₂ where ∇W₁ is expected)",
@@ -174,7 +177,8 @@ def variant_gradients(
     grads: dict[str, np.ndarray] = {}
     for i in reversed(range(arch.depth)):
         delta = G * derivatives[i](A[i])
-        source = Z[i] if dW_from == "activation" or i == 0 else A[i - 1]
+        source = {"activation": Z[i], "next": Z[i + 1],
+                  "preactivation": A[i - 1] if i else Z[i]}[dW_from]
         grads[f"W{i + 1}"] = source.T @ delta
         if params.b[i] is not None:
             grads[f"b{i + 1}"] = delta.sum(axis=0)
@@ -188,6 +192,7 @@ GRADIENT_HYPOTHESES: tuple[tuple[str, Callable[[Problem], Mapping[str, np.ndarra
     ("sigma_prime_at_activation", lambda p: variant_gradients(p, derivative="activation")),
     ("output_formula_at_preactivation", lambda p: variant_gradients(p, derivative="output_formula")),
     ("preactivation_instead_of_activation", lambda p: variant_gradients(p, dW_from="preactivation")),
+    ("layer_index_off_by_one", lambda p: variant_gradients(p, dW_from="next")),
     ("activation_on_output", lambda p: variant_gradients(p, output_sigma=True)),
     ("one_hot_off_by_one", lambda p: variant_gradients(p, label_shift=-1)),
     ("one_hot_off_by_one", lambda p: variant_gradients(p, label_shift=1)),
@@ -305,8 +310,8 @@ def epoch_deltas(
     for i in range(0, stop, batch):
         part = replace(problem, X=problem.X[i:i + batch], y=problem.y[i:i + batch], params=params)
         grads = rule(part)
-        if grads is None:
-            return None
+        if grads is None or any(grads[f"W{j}"].shape != w.shape for j, w in enumerate(params.W, start=1)):
+            return None  # the mistake does not apply, or could not update weights of this shape
         W = list(params.W)
         W[0] = W[0] - lr * grads["W1"]
         if sequential and len(W) > 1:
