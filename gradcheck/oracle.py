@@ -28,17 +28,23 @@ def _jax() -> Any:
 
 def _jax_activation(label: str) -> Callable[[Any], Any]:
     jnp = _jax().numpy
-    nn = _jax().nn
     name, _, slope = label.partition(":")
+
+    def sigmoid(a):
+        # Written so that autodiff never forms 1 − σ: JAX's own σ' = σ(1 − σ)
+        # loses every digit where σ saturates, e^{−|a|} keeps them.
+        e = jnp.exp(jnp.where(a >= 0, -a, a))
+        return jnp.where(a >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
     table = {
         "identity": lambda a: a,
         "relu": lambda a: jnp.where(a > 0, a, 0.0),
         "leaky_relu": lambda a: jnp.where(a > 0, a, float(slope or 0.01) * a),
-        "sigmoid": nn.sigmoid,
-        "tanh": jnp.tanh,
+        "sigmoid": sigmoid,
+        "tanh": lambda a: 2.0 * sigmoid(2.0 * a) - 1.0,  # tanh' = 4σ'(2a), accurate where tanh saturates
         "softplus": lambda a: jnp.logaddexp(a, 0.0),
         # ½a(1 + tanh u) = a·σ(2u): the tanh form, accurate in the negative tail
-        "gelu": lambda a: a * nn.sigmoid(2.0 * jnp.sqrt(2.0 / jnp.pi) * (a + 0.044715 * a**3)),
+        "gelu": lambda a: a * sigmoid(2.0 * jnp.sqrt(2.0 / jnp.pi) * (a + 0.044715 * a**3)),
     }
     return table[name]
 
