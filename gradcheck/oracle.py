@@ -58,15 +58,28 @@ def _loss_function(labels: tuple[str, ...], bias: tuple[bool, ...], reduction: s
         Z = X
         for W, b, has_bias, sigma, shift in zip(Ws, bs, bias, sigmas, shifts):
             Z = sigma(Z @ W + b if has_bias else Z @ W) + shift
-        log_s = jax.nn.log_softmax(Z, axis=1)
-        picked = jnp.take_along_axis(log_s, y[:, None], axis=1)
-        return -jnp.sum(picked) if reduction == "sum" else -jnp.mean(picked)
+        return _cross_entropy(Z, y, reduction)
 
     def value_and_vjp(Ws, bs, X, shifts, y):
         value, pullback = jax.vjp(lambda *args: loss(*args, y), Ws, bs, X, shifts)
         return value, pullback(jnp.ones_like(value))
 
     return jax.jit(value_and_vjp)
+
+
+def _cross_entropy(h: Any, y: Any, reduction: str) -> Any:
+    """ℓ_ce written as softplus(log Σ_{j≠y} e^{h_j} − h_y) per example, so that autodiff
+    never forms S_y − 1, which cancels to nothing when the prediction is confident."""
+    jax, jnp = _jax(), _jax().numpy
+    k = h.shape[1]
+    if k == 1:
+        losses = jnp.zeros(h.shape[0]) * h[:, 0]
+    else:
+        true_class = y[:, None] == jnp.arange(k)[None, :]
+        h_y = jnp.sum(jnp.where(true_class, h, 0.0), axis=1)
+        others = jax.nn.logsumexp(jnp.where(true_class, -jnp.inf, h), axis=1)
+        losses = jnp.logaddexp(others - h_y, 0.0)
+    return jnp.sum(losses) if reduction == "sum" else jnp.mean(losses)
 
 
 @functools.lru_cache(maxsize=512)
@@ -127,11 +140,7 @@ def layer_vjp(layer: str, inputs: tuple[np.ndarray, ...], cotangent: np.ndarray)
 
 def softmax_loss_gradient(logits: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
     """The mean softmax cross-entropy of ``logits`` and its gradient, by ``jax.value_and_grad``."""
-    jax, jnp = _jax(), _jax().numpy
+    jax = _jax()
     labels = np.asarray(y, np.int64)
-
-    def loss(h):
-        return -jnp.mean(jnp.take_along_axis(jax.nn.log_softmax(h, axis=1), labels[:, None], axis=1))
-
-    value, grad = jax.value_and_grad(loss)(np.asarray(logits, np.float64))
+    value, grad = jax.value_and_grad(lambda h: _cross_entropy(h, labels, "mean"))(np.asarray(logits, np.float64))
     return float(value), np.asarray(grad)

@@ -4,16 +4,22 @@ from __future__ import annotations
 
 import numpy as np
 
+from reference_mlp.activations import softplus
 from reference_mlp.validation import as_labels, as_matrix, check_choice
 
 REDUCTIONS = ("mean", "sum")
 
 
+def logsumexp(h: np.ndarray) -> np.ndarray:
+    """Row-wise log Σ exp(h), shifted by each row's largest real part; −inf entries count as absent."""
+    shift = np.max(np.real(h), axis=1, keepdims=True)
+    shift = np.where(np.isfinite(shift), shift, 0.0)
+    return shift + np.log(np.sum(np.exp(h - shift), axis=1, keepdims=True))
+
+
 def log_softmax(h: np.ndarray) -> np.ndarray:
     """Row-wise log S, via log-sum-exp shifted by each row's largest logit."""
-    shift = np.max(np.real(h), axis=1, keepdims=True)
-    shifted = h - shift
-    return shifted - np.log(np.sum(np.exp(shifted), axis=1, keepdims=True))
+    return h - logsumexp(h)
 
 
 def softmax(h: np.ndarray) -> np.ndarray:
@@ -40,10 +46,16 @@ def softmax_cross_entropy(
     m, k = h.shape
     y = as_labels(y, m=m, k=k)
     check_choice("reduction", reduction, REDUCTIONS)
-    log_s = log_softmax(h)
-    losses = -log_s[np.arange(m), y]
-    # ∇_h ℓ_ce = S − I_y  (docs/equations.md, "Loss")
-    grad = np.exp(log_s) - one_hot(y, k, dtype=log_s.dtype)
+    rows = np.arange(m)
+    # −log S_y = log(1 + Σ_{j≠y} e^{h_j − h_y}) = softplus(log Σ_{j≠y} e^{h_j} − h_y): the
+    # same number as h_y − log Σ e^{h}, but its derivatives keep their digits when S_y ≈ 1.
+    true_class = one_hot(y, k) > 0
+    others = np.where(true_class, -np.inf, h)
+    losses = softplus(logsumexp(others)[:, 0] - h[rows, y]) if k > 1 else np.zeros(m, dtype=h.dtype)
+    # ∇_h ℓ_ce = S − I_y  (docs/equations.md, "Loss"); at the true class S_y − 1 is
+    # written −Σ_{j≠y} S_j, which does not cancel when the prediction is confident.
+    S = np.exp(log_softmax(h))
+    grad = np.where(true_class, -np.sum(np.where(true_class, 0, S), axis=1, keepdims=True), S)
     if reduction == "mean":
         return np.sum(losses) / m, grad / m
     return np.sum(losses), grad
