@@ -12,6 +12,7 @@ import sys
 import time
 from typing import Sequence
 
+from gradcheck import settings as gc_settings
 from reference_mlp import activations
 from reference_mlp.mlp import Architecture
 from reference_mlp.validation import InvalidArgument
@@ -137,7 +138,8 @@ conventions (detected from the names your file defines, or named with --conventi
 examples:
   gradcheck check hw0.py                               every convention hw0.py defines
   gradcheck check hw.py:my_grads --convention two_layer_grads --activation sigmoid
-  gradcheck check layers.py --seed 3 --verbose
+  gradcheck check layers.py --seed 3 --trials 5 --verbose
+  gradcheck check hw0.py --witness closed-form --report checks.json
 
 exit status: 0 every check passes, 1 a gradient is wrong, 2 usage or import error.
 """
@@ -161,9 +163,19 @@ def build_check_parser() -> argparse.ArgumentParser:
                         help="hidden activation of code that takes none as an argument (default: relu)")
     parser.add_argument("--lr", type=float, default=0.1, help="learning rate for epoch functions (default: 0.1)")
     parser.add_argument("--batch", type=_positive, default=16, help="minibatch size for epoch functions (default: 16)")
-    parser.add_argument("--seed", type=_nonnegative, default=0, help="seed of every generated input (default: 0)")
+    for setting in gc_settings.SETTINGS:  # the same knobs as the pytest plugin's --gradcheck-NAME
+        parser.add_argument(f"--{setting.name}", metavar=setting.metavar, default=setting.default,
+                            type=lambda value, name=setting.name: _setting(name, value),
+                            help=f"{setting.help} (default: {setting.default})")
     parser.add_argument("--verbose", "-v", action="store_true", help="print every comparison in full")
     return parser
+
+
+def _setting(name: str, value: str) -> object:
+    try:
+        return gc_settings.parse(name, value, f"--{name}")
+    except InvalidArgument as exc:  # argparse names the option itself
+        raise argparse.ArgumentTypeError(str(exc).split(": ", 1)[1]) from None
 
 
 def check_main(argv: Sequence[str]) -> int:
@@ -171,7 +183,10 @@ def check_main(argv: Sequence[str]) -> int:
     import types
 
     from gradcheck import adapters
+    from gradcheck.checks.common import judged_by
     from gradcheck.checks.conventions import CONVENTIONS, check_module
+    from gradcheck.compare import tolerances
+    from gradcheck.report import write_report
 
     parser = build_check_parser()
     args = parser.parse_args(argv)
@@ -188,9 +203,12 @@ def check_main(argv: Sequence[str]) -> int:
             parser.error(f"say which convention {function} follows with --convention "
                          f"(two_layer_grads, mlp_grads, nn_epoch, softmax_regression_epoch or softmax_loss)")
         module = types.SimpleNamespace(__name__=function, **{c: getattr(module, function) for c in conventions})
+    results = []
     try:
-        results = check_module(module, conventions or None, activation=args.activation, seed=args.seed,
-                               lr=args.lr, batch=args.batch)
+        with tolerances(rtol=args.rtol), judged_by(args.witness):
+            for trial in range(args.trials):
+                results += check_module(module, conventions or None, activation=args.activation, seed=args.seed + trial,
+                                        lr=args.lr, batch=args.batch)
     except InvalidArgument as exc:
         print(f"gradcheck check: error: {exc}", file=sys.stderr)
         return ExitCode.USAGE
@@ -198,6 +216,10 @@ def check_main(argv: Sequence[str]) -> int:
         print(result.render(verbose=args.verbose), end="\n\n")
     passed = sum(r.passed for r in results)
     print(f"{len(results)} checks: {passed} passed, {len(results) - passed} failed (seed {args.seed})")
+    if args.report:
+        settings = {s.name: getattr(args, s.name) for s in gc_settings.SETTINGS}
+        write_report(args.report, [(args.target, r) for r in results], settings)
+        print(f"report written to {args.report}")
     return ExitCode.OK if passed == len(results) else ExitCode.DISAGREE
 
 

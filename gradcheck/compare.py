@@ -13,9 +13,11 @@ The relative error reported for each entry is |a_j − b_j| / max(|b_j|, floor·
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import enum
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Iterator
 
 import numpy as np
 
@@ -42,8 +44,28 @@ TOLERANCES: dict[np.dtype, Tolerance] = {
 }
 
 
+_OVERRIDE: contextvars.ContextVar[dict[str, float]] = contextvars.ContextVar("gradcheck_tolerance", default={})
+
+
+@contextlib.contextmanager
+def tolerances(*, rtol: float | None = None, floor: float | None = None) -> Iterator[None]:
+    """Within the block, judge every comparison with this ``rtol`` and/or ``floor`` instead of the dtype's."""
+    for name, value in (("rtol", rtol), ("floor", floor)):
+        if value is not None and not (isinstance(value, (int, float)) and 0 < value < 1):
+            raise InvalidArgument(f"{name} must be a number between 0 and 1; got {value!r}.")
+    token = _OVERRIDE.set({k: float(v) for k, v in (("rtol", rtol), ("floor", floor)) if v is not None})
+    try:
+        yield
+    finally:
+        _OVERRIDE.reset(token)
+
+
 def tolerance_for(*dtypes: Any) -> Tolerance:
-    """The tolerance of the least precise of ``dtypes`` (integers and complex count as float64)."""
+    """The tolerance of the least precise of ``dtypes`` (integers and complex count as float64).
+
+    Inside :func:`tolerances` the overridden values replace the table's.
+    """
+    override = _OVERRIDE.get()
     chosen = TOLERANCES[np.dtype(np.float64)]
     for dtype in dtypes:
         dtype = np.dtype(dtype)
@@ -51,6 +73,8 @@ def tolerance_for(*dtypes: Any) -> Tolerance:
         tol = TOLERANCES.get(key, TOLERANCES[np.dtype(np.float16)])
         if tol.rtol > chosen.rtol:
             chosen = tol
+    if override:
+        chosen = Tolerance(override.get("rtol", chosen.rtol), override.get("floor", chosen.floor), "set by the user")
     return chosen
 
 

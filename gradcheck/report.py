@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Iterable, Sequence
 
+import numpy as np
+
 from gradcheck.compare import Comparison, Verdict
 
 
@@ -75,3 +77,50 @@ def table(header: Sequence[str], rows: Sequence[Sequence[str]], *, right: Sequen
     def line(cells: Sequence[str]) -> str:
         return "  ".join(str(c).rjust(w) if r else str(c).ljust(w) for c, w, r in zip(cells, widths, right)).rstrip()
     return "\n".join([line(header), line(["-" * w for w in widths]), *(line(r) for r in rows)])
+
+
+def _number(value: float) -> float | None:
+    return float(value) if value is not None and np.isfinite(value) else None
+
+
+def to_dict(c: Comparison) -> dict:
+    """The comparison as plain JSON-ready data (non-finite numbers become null); see docs/report.md."""
+    return {
+        "tensor": c.tensor,
+        "equation": None if c.equation is None else {"number": c.equation.number, "formula": c.equation.formula},
+        "witnesses": list(c.witnesses),
+        "verdict": c.verdict.value,
+        "expected_shape": list(c.expected_shape),
+        "actual_shape": list(c.actual_shape),
+        "dtype": c.dtype,
+        "checked": c.checked,
+        "mismatches": c.mismatches,
+        "not_checkable": c.not_checkable,
+        "not_checkable_reason": c.not_checkable_reason,
+        "max_abs_err": _number(c.max_abs_err),
+        "max_rel_err": _number(c.max_rel_err),
+        "tolerance": {"rtol": c.tolerance.rtol, "floor": c.tolerance.floor},
+        "worst": [{"index": list(e.index), "actual": _number(e.actual), "expected": _number(e.expected),
+                   "abs_err": _number(e.abs_err), "rel_err": _number(e.rel_err)} for e in c.worst],
+        "problem": c.problem,
+        "seed": c.seed,
+        "error": c.note,
+        "diagnosis": c.diagnosis,
+        "bug": c.bug,
+    }
+
+
+def write_report(path: str, checks: Sequence[tuple[str, object]], settings: dict) -> None:
+    """Write the JSON report (docs/report.schema.json): every (test id, CheckResult) with its comparisons."""
+    import json
+
+    results = [result for _, result in checks]
+    document = {
+        "format": "gradcheck-report/1",
+        "settings": {k: v for k, v in settings.items() if k != "report"},
+        "summary": {"checks": len(results), "passed": sum(r.passed for r in results),
+                    "failed": sum(not r.passed for r in results)},
+        "checks": [{"test": test, **result.to_dict()} for test, result in checks],
+    }
+    with open(path, "w", encoding="utf-8") as handle:
+        json.dump(document, handle, indent=2, ensure_ascii=False)

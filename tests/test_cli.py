@@ -160,3 +160,26 @@ def test_check_help_lists_every_convention():
     for name in NAMES:
         assert f"\n  {name} " in out.stdout
     assert "exit status: 0 every check passes, 1 a gradient is wrong, 2 usage or import error." in out.stdout
+
+
+def test_check_shares_the_plugins_settings_and_writes_the_same_json_report(tmp_path):
+    import json
+
+    import jsonschema
+
+    path = tmp_path / "checks.json"
+    out = run("check", str(CORPUS / "softmax_regression_epoch_correct.py"), "--trials", "3", "--witness",
+              "closed-form", "--report", str(path))
+    assert out.returncode == ExitCode.OK, out.stderr
+    document = json.loads(path.read_text())
+    schema = json.loads((CORPUS.parents[1] / "docs" / "report.schema.json").read_text())
+    jsonschema.validate(document, schema)
+    assert [c["seed"] for c in document["checks"]] == [0, 1, 2]
+    assert document["settings"]["witness"] == "closed-form"
+    assert all(c["comparisons"][0]["witnesses"][1] == "closed form" for c in document["checks"])
+
+
+def test_check_rejects_a_bad_setting_naming_the_option():
+    out = run("check", str(CORPUS / "nn_epoch_correct.py"), "--trials", "0")
+    assert out.returncode == ExitCode.USAGE
+    assert "argument --trials: bad value '0' for trials: expected an integer ≥ 1." in out.stderr

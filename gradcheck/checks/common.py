@@ -2,26 +2,71 @@
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import inspect
 from dataclasses import replace
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Callable, Iterator, Mapping, Sequence
 
 import numpy as np
 
 from gradcheck import adapters, diagnose, equations
 from gradcheck.compare import Comparison, compare, failed
 from gradcheck.problems import Case
-from gradcheck.witnesses import Problem, jax_autodiff
-from reference_mlp.validation import InvalidArgument
+from gradcheck.witnesses import Problem, closed_form, jax_autodiff
+from reference_mlp import activations, loss
+from reference_mlp.validation import InvalidArgument, check_choice
 
 YOURS = "yours"
-ORACLE = "JAX"
 DEFAULT_ACTIVATIONS = ("relu", "sigmoid", "tanh")
+# The witness user code is judged against: JAX autodiff, or the seed's equations
+# (which need no JAX at all).
+TRUTHS = {"jax": "JAX", "closed-form": "closed form"}
+_TRUTH: contextvars.ContextVar[str] = contextvars.ContextVar("gradcheck_truth", default="jax")
+
+
+@contextlib.contextmanager
+def judged_by(witness: str) -> Iterator[None]:
+    """Within the block, compare user code with ``witness``: ``"jax"`` (default) or ``"closed-form"``."""
+    token = _TRUTH.set(check_choice("witness", witness, tuple(TRUTHS)))
+    try:
+        yield
+    finally:
+        _TRUTH.reset(token)
+
+
+def truth_name() -> str:
+    """The name of the witness in force, as reports print it."""
+    return TRUTHS[_TRUTH.get()]
 
 
 def oracle_gradients(problem: Problem, names: Sequence[str]) -> dict[str, np.ndarray]:
-    truth = jax_autodiff(problem)
+    """The true gradients of a problem, by the witness in force."""
+    truth = jax_autodiff(problem) if _TRUTH.get() == "jax" else closed_form(problem)
     return {n: truth[n] for n in names}
+
+
+def layer_vjp(layer: str, inputs: tuple[np.ndarray, ...], dout: np.ndarray) -> tuple[np.ndarray, ...]:
+    """What a layer's backward must return for upstream ``dout``, by the witness in force."""
+    if _TRUTH.get() == "jax":
+        from gradcheck import oracle
+
+        return oracle.layer_vjp(layer, inputs, dout)
+    if layer == "affine":
+        x, w, _ = inputs
+        return dout @ w.T, x.T @ dout, dout.sum(axis=0)  # Eq. 14, Eq. 15 and its bias form
+    (x,) = inputs
+    return (dout * activations.get(layer).derivative(x),)  # G ∘ σ'(Z)
+
+
+def softmax_loss_gradient(logits: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
+    """The mean cross-entropy of ``logits`` and its gradient (S − I_y)/m, by the witness in force."""
+    if _TRUTH.get() == "jax":
+        from gradcheck import oracle
+
+        return oracle.softmax_loss_gradient(logits, y)
+    value, grad = loss.softmax_cross_entropy(logits, y, "mean")
+    return float(value), grad
 
 
 def pattern_diagnosis(case: Case, records: Sequence[Comparison], cases_failing: set[str]) -> diagnose.Diagnosis | None:
@@ -56,7 +101,7 @@ def judge_cases(
     for case in cases:
         call = run(case.problem)
         truth = oracle_gradients(case.problem, names)
-        context = dict(witnesses=(yours, ORACLE), problem=case.describe(), seed=case.problem.seed)
+        context = dict(witnesses=(yours, truth_name()), problem=case.describe(), seed=case.problem.seed)
         given = read(case.problem, call) if not call.error else f"your {target} raised {call.error}"
         if isinstance(given, str):
             records = [failed(shown[n], truth[n].shape, given, equation=equation_of(n), **context) for n in names]

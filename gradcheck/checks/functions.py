@@ -9,10 +9,26 @@ import numpy as np
 from gradcheck import adapters, equations, problems
 from gradcheck.checks.common import DEFAULT_ACTIVATIONS, accepts, callable_or_raise, judge_cases
 from gradcheck.checks.result import CheckResult
+from gradcheck.problems import Case
 from gradcheck.witnesses import Problem
 from reference_mlp import activations as act
 from reference_mlp.mlp import Architecture
 from reference_mlp.validation import InvalidArgument, check_choice, check_positive_int
+
+
+def given_problem(problem: Any, depth: int | None = None) -> Problem:
+    """Return ``problem`` if gradient functions can be checked on it (no bias, one hidden σ), or raise."""
+    if not isinstance(problem, Problem):
+        raise InvalidArgument(f"problem must be a gradcheck Problem (see gradcheck.strategies); got {type(problem).__name__}.")
+    arch = problem.arch
+    if depth is not None and arch.depth != depth:
+        raise InvalidArgument(f"this convention needs a {depth}-layer problem; got {arch.depth} layers ({arch.describe()}).")
+    if any(arch.bias) or arch.activations[-1].name != "identity" or len({a.label for a in arch.activations[:-1]}) > 1:
+        raise InvalidArgument(
+            f"gradient functions take weights only: the problem needs no bias, one hidden activation and a linear "
+            f"last layer; got {arch.describe()}."
+        )
+    return problem
 
 
 def check_two_layer_grads(
@@ -24,11 +40,14 @@ def check_two_layer_grads(
     order: Sequence[str] = ("X", "y", "W1", "W2"),
     keys: Mapping[str, str] | None = None,
     dtype: Any = np.float64,
+    problem: Problem | None = None,
 ) -> CheckResult:
     """Check ``fn(X, y, W1, W2) -> (dW1, dW2)`` against Eqs. 10 and 11.
 
     ``activation`` is the hidden σ the code implements; ``order`` the order of
     its arguments; ``keys`` the dict keys it returns (``{"W1": "grad1"}``).
+    With ``problem`` (e.g. drawn by ``gradcheck.strategies``) only that problem
+    is checked, with its own activation and reduction.
     """
     fn = callable_or_raise(fn, "fn")
     sigma = act.get(activation)
@@ -36,7 +55,12 @@ def check_two_layer_grads(
     if sorted(order) != ["W1", "W2", "X", "y"]:
         raise InvalidArgument(f"order must name X, y, W1 and W2 once each; got {tuple(order)}.")
     target = getattr(fn, "__name__", "fn")
-    cases = problems.cases(lambda w: Architecture.build(w, hidden=sigma), depth=2, seed=seed, reduction=reduction, dtype=dtype)
+    if problem is not None:
+        sigma = given_problem(problem, depth=2).arch.activations[0]
+        cases = [Case("given", problem, "the problem you supplied")]
+    else:
+        cases = problems.cases(lambda w: Architecture.build(w, hidden=sigma), depth=2, seed=seed,
+                               reduction=reduction, dtype=dtype)
 
     def run(p: Problem) -> adapters.Call:
         values = {"X": p.X, "y": p.y, "W1": p.params.W[0], "W2": p.params.W[1]}
@@ -58,13 +82,18 @@ def check_mlp_grads(
     seed: int = 0,
     keys: Mapping[str, str] | None = None,
     dtype: Any = np.float64,
+    problem: Problem | None = None,
 ) -> CheckResult:
     """Check ``fn(X, y, Ws, activation=…) -> [dW₁..dW_L]`` against Eq. 15 for every activation it accepts.
 
     An activation for which the code raises on every problem, while it works
-    for another, is reported as unsupported rather than failed.
+    for another, is reported as unsupported rather than failed. With
+    ``problem`` only that problem is checked, with its own depth and activation.
     """
     fn = callable_or_raise(fn, "fn")
+    if problem is not None:
+        depth = given_problem(problem).arch.depth
+        activations = (problem.arch.activations[0].label,)
     depth = check_positive_int("depth", depth)
     check_choice("reduction", reduction, ("mean", "sum"))
     target = getattr(fn, "__name__", "fn")
@@ -73,8 +102,9 @@ def check_mlp_grads(
     sigmas = [act.get(a) for a in (activations if takes_activation else activations[:1])]
     by_activation = {}
     for sigma in sigmas:
-        cases = problems.cases(lambda w: Architecture.build(w, hidden=sigma), depth=depth, seed=seed,
-                               reduction=reduction, dtype=dtype)
+        cases = ([Case("given", problem, "the problem you supplied")] if problem is not None else
+                 problems.cases(lambda w: Architecture.build(w, hidden=sigma), depth=depth, seed=seed,
+                                reduction=reduction, dtype=dtype))
 
         def run(p: Problem, sigma=sigma) -> adapters.Call:
             kwargs = {activation_arg: sigma.label} if takes_activation else {}

@@ -17,8 +17,10 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from gradcheck import adapters, diagnose, equations, finite_diff, oracle, problems
-from gradcheck.checks.common import DEFAULT_ACTIVATIONS, ORACLE, YOURS, judge_cases, mutation_records
+from gradcheck import adapters, diagnose, equations, finite_diff, problems
+from gradcheck.checks.common import (
+    DEFAULT_ACTIVATIONS, YOURS, judge_cases, layer_vjp, mutation_records, softmax_loss_gradient, truth_name,
+)
 from gradcheck.checks.result import CheckResult
 from gradcheck.compare import Comparison, compare, failed
 from gradcheck.witnesses import Problem
@@ -52,13 +54,13 @@ def _layer_records(
 ) -> list[Comparison]:
     """Check one layer's backward against JAX and finite differences of its forward."""
     fwd_name, bwd_name = f"{layer}_forward", f"{layer}_backward"
-    truth = dict(zip(names, oracle.layer_vjp(layer, inputs, dout)))
+    truth = dict(zip(names, layer_vjp(layer, inputs, dout)))
     ctx = dict(problem=context, seed=seed)
     label = lambda n: f"{bwd_name} {n}"
     forward_call = adapters.call(forward, list(inputs), [f"{fwd_name} {n[1:]}" for n in names])
     pair = _pair(forward_call.output, fwd_name) if not forward_call.error else f"your {fwd_name} raised {forward_call.error}"
     if isinstance(pair, str):
-        return [failed(label(n), truth[n].shape, pair, witnesses=(YOURS, ORACLE), equation=LAYER_EQUATIONS.get(n), **ctx)
+        return [failed(label(n), truth[n].shape, pair, witnesses=(YOURS, truth_name()), equation=LAYER_EQUATIONS.get(n), **ctx)
                 for n in names]
     out, cache = pair
     backward_call = adapters.call(backward, [dout, cache], ["dout", "cache"])
@@ -67,7 +69,7 @@ def _layer_records(
     given = (adapters.as_gradients(backward_call.output, [n[1:] for n in names], what=bwd_name)
              if not backward_call.error else f"your {bwd_name} raised {backward_call.error}")
     if isinstance(given, str):
-        return records + [failed(label(n), truth[n].shape, given, witnesses=(YOURS, ORACLE), equation=LAYER_EQUATIONS.get(n), **ctx)
+        return records + [failed(label(n), truth[n].shape, given, witnesses=(YOURS, truth_name()), equation=LAYER_EQUATIONS.get(n), **ctx)
                           for n in names]
     given = {f"d{k}": v for k, v in given.items()}
 
@@ -80,10 +82,10 @@ def _layer_records(
     except Exception as exc:  # the user's forward misbehaving under perturbation
         estimates = {}
         records.append(failed(f"{fwd_name} out", dout.shape, f"finite differences of your {fwd_name} failed: "
-                              f"{adapters.describe_exception(exc)}", witnesses=(FD, ORACLE), **ctx))
+                              f"{adapters.describe_exception(exc)}", witnesses=(FD, truth_name()), **ctx))
     judged = []
     for n in names:
-        judged.append(compare(given[n], truth[n], tensor=label(n), witnesses=(YOURS, ORACLE),
+        judged.append(compare(given[n], truth[n], tensor=label(n), witnesses=(YOURS, truth_name()),
                               equation=LAYER_EQUATIONS.get(n), **ctx))
         if n in estimates:
             e = estimates[n]
@@ -96,8 +98,8 @@ def _layer_records(
 
 
 def _softmax_records(fn: Callable, logits: np.ndarray, y: np.ndarray, context: str, seed: int) -> list[Comparison]:
-    loss, grad = oracle.softmax_loss_gradient(logits, y)
-    ctx = dict(witnesses=(YOURS, ORACLE), problem=context, seed=seed)
+    loss, grad = softmax_loss_gradient(logits, y)
+    ctx = dict(witnesses=(YOURS, truth_name()), problem=context, seed=seed)
     call = adapters.call(fn, [logits, y], ["x", "y"])
     pair = _pair(call.output, "softmax_loss") if not call.error else f"your softmax_loss raised {call.error}"
     if isinstance(pair, str):

@@ -17,8 +17,8 @@ from typing import Any, Callable, Mapping
 
 import numpy as np
 
-from gradcheck import adapters, diagnose, equations, oracle, problems
-from gradcheck.checks.common import ORACLE, YOURS, judge_cases
+from gradcheck import adapters, diagnose, equations, problems
+from gradcheck.checks.common import YOURS, judge_cases, layer_vjp, softmax_loss_gradient, truth_name
 from gradcheck.checks.result import CheckResult
 from gradcheck.compare import Comparison, compare, failed
 from gradcheck.witnesses import Problem
@@ -58,9 +58,9 @@ def _state_diagnosis(name: str, given: np.ndarray, rounds: list[dict[str, np.nda
 def _judge(tensor: str, given: Any, truth: np.ndarray, equation, context: str, seed: int) -> Comparison:
     value = adapters.as_float_array(given)
     if isinstance(value, str):
-        return failed(tensor, truth.shape, f"{tensor} {value}", witnesses=(YOURS, ORACLE), equation=equation,
+        return failed(tensor, truth.shape, f"{tensor} {value}", witnesses=(YOURS, truth_name()), equation=equation,
                       problem=context, seed=seed)
-    return compare(value, truth, tensor=tensor, witnesses=(YOURS, ORACLE), equation=equation, problem=context, seed=seed)
+    return compare(value, truth, tensor=tensor, witnesses=(YOURS, truth_name()), equation=equation, problem=context, seed=seed)
 
 
 def _rounds(
@@ -74,7 +74,7 @@ def _rounds(
         obj = make()
     except Exception as exc:
         return [failed(label, (), f"creating {label} raised {adapters.describe_exception(exc)}",
-                       witnesses=(YOURS, ORACLE), seed=seed)]
+                       witnesses=(YOURS, truth_name()), seed=seed)]
     records, history = [], []
     for r, args in enumerate(inputs, start=1):
         context = f"round {r}" + (" (new input, same object)" if r > 1 else "")
@@ -87,7 +87,7 @@ def _rounds(
                 given = read(obj, args)
         except Exception as exc:
             records += [failed(f"{label}.{n}", truth[n].shape, f"{label} raised {adapters.describe_exception(exc)}",
-                               witnesses=(YOURS, ORACLE), equation=equation_of(n), problem=context, seed=seed)
+                               witnesses=(YOURS, truth_name()), equation=equation_of(n), problem=context, seed=seed)
                         for n in truth if not n.endswith("(stale)")]
             break
         round_records = []
@@ -149,7 +149,7 @@ def check_modules(
 
     def linear_truth(args):
         Z, G = args
-        dZ, dW, _ = oracle.layer_vjp("affine", (Z, W, np.zeros(4)), G)
+        dZ, dW, _ = layer_vjp("affine", (Z, W, np.zeros(4)), G)
         return {"forward": Z @ W, "backward": dZ, grad_attr: dW}
 
     def linear_read(obj, args):
@@ -176,7 +176,7 @@ def check_modules(
 
         def act_truth(args, sigma=sigma):
             Z, G = args
-            (dZ,) = oracle.layer_vjp(sigma.name, (Z,), G)
+            (dZ,) = layer_vjp(sigma.name, (Z,), G)
             return {"forward": sigma(Z), "backward": dZ}
 
         def act_read(obj, args):
@@ -194,7 +194,7 @@ def check_modules(
 
     def loss_truth(args):
         h, y = args
-        value, grad = oracle.softmax_loss_gradient(h, y)
+        value, grad = softmax_loss_gradient(h, y)
         return {"forward": np.array(value), "backward": grad}
 
     def loss_read(obj, args):

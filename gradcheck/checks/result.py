@@ -61,6 +61,13 @@ class CheckResult:
             blocks.append(render(c))
         return "\n\n".join(["\n".join(lines), *blocks])
 
+    def to_dict(self) -> dict:
+        """The result as plain JSON-ready data, every comparison included (see docs/report.md)."""
+        from gradcheck.report import to_dict
+
+        return {"target": self.target, "convention": self.convention, "seed": self.seed, "passed": self.passed,
+                "unsupported": list(self.unsupported), "comparisons": [to_dict(c) for c in self.comparisons]}
+
     def raise_if_failed(self) -> "CheckResult":
         """Raise :class:`GradientMismatch` with the report if anything failed; return self otherwise."""
         __tracebackhide__ = True

@@ -1,0 +1,115 @@
+"""The knobs of a check, each declared once and read from wherever a user sets it.
+
+Every setting has one entry here; the pytest plugin turns each into a
+command-line option (``--gradcheck-NAME``), an ini key (``gradcheck_NAME``) and
+a keyword of the ``@pytest.mark.gradcheck`` marker. Values are resolved in one
+order: marker, then command line, then ini file, then the default; a bad value
+is reported with the place it came from.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable, Mapping
+
+# Nothing heavy is imported here: the pytest plugin reads these settings for
+# every session, including those that never run a check.
+
+
+def _invalid(message: str) -> Exception:
+    from reference_mlp.validation import InvalidArgument
+
+    return InvalidArgument(message)
+
+
+def _integer(minimum: int) -> Callable[[Any], int]:
+    def parse(value: Any) -> int:
+        if isinstance(value, bool):
+            raise ValueError(f"expected an integer ≥ {minimum}")
+        try:
+            number = int(str(value).strip()) if not isinstance(value, int) else value
+        except ValueError:
+            raise ValueError(f"expected an integer ≥ {minimum}") from None
+        if number < minimum:
+            raise ValueError(f"expected an integer ≥ {minimum}")
+        return number
+    return parse
+
+
+def _fraction(value: Any) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ValueError("expected a number between 0 and 1, e.g. 1e-6") from None
+    if not 0 < number < 1:
+        raise ValueError("expected a number between 0 and 1, e.g. 1e-6")
+    return number
+
+
+def _choice(*choices: str) -> Callable[[Any], str]:
+    def parse(value: Any) -> str:
+        if value not in choices:
+            raise ValueError(f"expected one of {', '.join(choices)}")
+        return value
+    return parse
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One knob: its name, how to read it, its default and what it does."""
+
+    name: str
+    parse: Callable[[Any], Any]
+    default: Any
+    help: str
+    metavar: str = "VALUE"
+    in_marker: bool = True
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("seed", _integer(0), 0, "seed of every generated input; printed so a failure can be replayed", "N"),
+    Setting("trials", _integer(1), 1, "run each check with this many seeds (seed, seed+1, …)", "N"),
+    Setting("rtol", _fraction, None, "relative tolerance for every comparison (default: by dtype, 1e-8 for float64)", "X"),
+    Setting("witness", _choice("jax", "closed-form"), "jax",
+            "what user code is compared with: jax (autodiff, the oracle) or closed-form (the seed's equations, no JAX)",
+            "{jax,closed-form}"),
+    Setting("report", str, None, "write every check as JSON to this file", "PATH", in_marker=False),
+)
+BY_NAME: dict[str, Setting] = {s.name: s for s in SETTINGS}
+MARKER_KEYS: tuple[str, ...] = tuple(s.name for s in SETTINGS if s.in_marker)
+
+
+def parse(name: str, value: Any, source: str) -> Any:
+    """Read ``value`` for setting ``name``, or raise naming ``source`` (where the value came from)."""
+    setting = BY_NAME[name]
+    try:
+        return setting.parse(value)
+    except ValueError as exc:
+        raise _invalid(f"{source}: bad value {value!r} for {name}: {exc}.") from None
+
+
+def resolve(layers: list[tuple[str, Mapping[str, Any]]]) -> dict[str, Any]:
+    """Merge (source, values) layers, first wins, and parse each value against its source.
+
+    ``None`` means "not set here". Unset settings take their defaults.
+    """
+    resolved = {}
+    for setting in SETTINGS:
+        for source, values in layers:
+            value = values.get(setting.name)
+            if value is not None and value != "":
+                resolved[setting.name] = parse(setting.name, value, source)
+                break
+        else:
+            resolved[setting.name] = setting.default
+    return resolved
+
+
+def check_marker_keys(keys: Any, where: str) -> None:
+    """Raise if a marker names a setting that does not exist (or may not be set per test)."""
+    unknown = sorted(set(keys) - set(MARKER_KEYS))
+    if unknown:
+        raise _invalid(
+            f"{where}: unknown keyword{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))} "
+            f"in @pytest.mark.gradcheck; it accepts {', '.join(MARKER_KEYS)}."
+        )
