@@ -27,6 +27,7 @@ examples:
   gradcheck --widths 784,32,10 --batch 16    one architecture, with and without bias
   gradcheck --fd richardson --seed 7         ordinary differences, another draw
   gradcheck check hw.py                      check your own backprop (see gradcheck check --help)
+  gradcheck grade SUB --spec hw.toml         grade an untrusted submission (see gradcheck grade --help)
 
 exit status: 0 all witnesses agree, 1 some pair disagrees, 2 usage error.
 """
@@ -223,11 +224,72 @@ def check_main(argv: Sequence[str]) -> int:
     return ExitCode.OK if passed == len(results) else ExitCode.DISAGREE
 
 
+GRADE_EPILOG = """\
+The submission runs in a sandboxed child process (bubblewrap where available,
+else a separate process with rlimits); every verdict is computed here. Results
+are written atomically after the submission's processes are gone, and always,
+even when every check crashes.
+
+examples:
+  gradcheck grade /autograder/submission --spec /autograder/source/spec.toml \\
+                  --gradescope /autograder/results/results.json
+  gradcheck grade submissions/alice --spec hw0.toml --junit alice.xml --json alice.json
+
+exit status: 0 results written, 2 the spec or the arguments are unusable.
+"""
+
+
+def build_grade_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``gradcheck grade``."""
+    parser = argparse.ArgumentParser(
+        prog="gradcheck grade", description="Grade one untrusted submission against an assignment spec.",
+        epilog=GRADE_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("submission", metavar="SUBMISSION_DIR", help="the folder holding the student's files")
+    parser.add_argument("--spec", required=True, metavar="SPEC.toml", help="the assignment spec (kept from the student)")
+    for name in ("gradescope", "prairielearn", "junit", "json"):
+        parser.add_argument(f"--{name}", metavar="PATH", help=f"write {name} results here")
+    return parser
+
+
+def grade_main(argv: Sequence[str]) -> int:
+    """``gradcheck grade``: grade a submission, write every requested results file."""
+    from pathlib import Path
+
+    from gradcheck.grader import formats, spec
+    from gradcheck.grader.grade import Grade, grade
+
+    args = build_grade_parser().parse_args(argv)
+    outputs = {name: getattr(args, name) for name in formats.FORMATS if getattr(args, name)}
+    if not outputs:
+        outputs = {"gradescope": "results.json"}
+    try:
+        assignment = spec.load(args.spec)
+    except InvalidArgument as exc:
+        print(f"gradcheck grade: error: {exc}", file=sys.stderr)
+        return ExitCode.USAGE
+    hidden = [Path(p).resolve().parent for p in outputs.values()]
+    try:
+        result = grade(Path(args.submission), assignment, hide=hidden)
+    except Exception as exc:  # the grader itself failed: still leave a results file behind
+        from gradcheck.grader.grade import Graded
+
+        result = Grade(assignment.name, args.submission, "none", tuple(
+            Graded(check, n, 0.0, "failed", f"the grader failed before this check: {type(exc).__name__}: {exc}", 0.0)
+            for n, check in enumerate(assignment.checks, start=1)), 0.0)
+    for name, path in outputs.items():
+        formats.write_atomically(Path(path), formats.FORMATS[name](result))
+    print(f"{result.assignment}: {result.score:g} / {result.max_score:g} points ({result.layer}); "
+          f"results in {', '.join(outputs.values())}")
+    return ExitCode.OK
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``gradcheck`` with ``argv`` (default: the command line) and return the exit status."""
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["check"]:
         return check_main(argv[1:])
+    if argv[:1] == ["grade"]:
+        return grade_main(argv[1:])
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.widths is None and max(args.depth) > len(DEFAULT_WIDTHS):

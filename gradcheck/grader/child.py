@@ -1,0 +1,96 @@
+"""The sandboxed side of grading: import the submission and run the calls the grader sends.
+
+Run as ``python -I child.py SUBMISSION_FILE FD_IN FD_OUT``. Nothing here is
+trusted by the grader: it answers with plain arrays over the private channel
+and the grader judges them itself.
+"""
+
+import importlib.util
+import os
+import sys
+import traceback
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import protocol  # noqa: E402  (next to this file; the gradcheck package is not imported here)
+
+
+def describe(exc: BaseException) -> str:
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if os.path.abspath(f.filename) != os.path.abspath(__file__)]
+    where = ""
+    if frames:
+        f = frames[-1]
+        where = f" at {os.path.basename(f.filename)}:{f.lineno} in {f.name}" + (f": {f.line.strip()}" if f.line else "")
+    if isinstance(exc, SystemExit):
+        return f"SystemExit({exc.code!r}): the submission called sys.exit(){where}"
+    return f"{type(exc).__name__}: {exc}{where}"
+
+
+def names_of(module):
+    import inspect
+
+    defined = {}
+    for name, value in vars(module).items():
+        if name.startswith("_"):
+            continue
+        if inspect.isclass(value) and value.__module__ == module.__name__:
+            defined[name] = {"kind": "class", "params": []}
+        elif callable(value) and getattr(value, "__module__", None) == module.__name__:
+            try:
+                params = list(inspect.signature(value).parameters)
+            except (TypeError, ValueError):
+                params = []
+            defined[name] = {"kind": "function", "params": params}
+    return defined
+
+
+def main() -> None:
+    path, fd_in, fd_out = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+    read = protocol.reader(fd_in)
+    handles = {}
+
+    def keep(value):
+        handles[len(handles) + 1] = value
+        return len(handles)
+
+    def lookup(handle, _type):
+        if handle not in handles:
+            raise protocol.ProtocolError(f"unknown handle {handle}")
+        return handles[handle]
+
+    try:
+        sys.path.insert(0, os.path.dirname(os.path.abspath(path)))
+        spec = importlib.util.spec_from_file_location("submission", path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules["submission"] = module
+        spec.loader.exec_module(module)
+        protocol.send(fd_out, {"ok": True, "names": names_of(module)}, [])
+    except BaseException as exc:  # import-time failures of any kind, sys.exit included
+        protocol.send(fd_out, {"ok": False, "error": f"importing the submission raised {describe(exc)}"}, [])
+        return
+    while True:
+        try:
+            request, arrays = protocol.receive(read)
+        except EOFError:
+            return
+        try:
+            if request["op"] == "exit":
+                return
+            target = handles[request["handle"]] if request.get("handle") else module
+            if request["op"] == "getattr":
+                value = getattr(target, request["name"])
+                blobs = []
+                protocol.send(fd_out, {"ok": True, "result": protocol.encode(value, blobs, keep)}, blobs)
+                continue
+            args = [protocol.decode(a, arrays, lookup) for a in request["args"]]
+            kwargs = {k: protocol.decode(v, arrays, lookup) for k, v in request["kwargs"].items()}
+            result = getattr(target, request["name"])(*args, **kwargs)
+            blobs = []
+            encoded = protocol.encode(result, blobs, keep)
+            after = [protocol.encode(a, blobs, keep) if hasattr(a, "shape") else None for a in args]
+            protocol.send(fd_out, {"ok": True, "result": encoded, "args_after": after}, blobs)
+        except BaseException as exc:  # the submission's exceptions, KeyboardInterrupt and SystemExit included
+            protocol.send(fd_out, {"ok": False, "error": describe(exc)}, [])
+
+
+if __name__ == "__main__":
+    main()

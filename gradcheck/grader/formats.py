@@ -1,0 +1,94 @@
+"""Grades written for the platforms that read them, always atomically and by the trusted process.
+
+- Gradescope ``results.json``: score, execution_time, output, tests[] with
+  name, number, score, max_score, status, output and visibility;
+- PrairieLearn ``results.json``: gradable, score in [0, 1], tests[] with points;
+- JUnit XML, for CI dashboards;
+- plain JSON with every comparison (the report schema of docs/report.schema.json, per check).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from typing import Callable
+
+from gradcheck.grader.grade import Grade
+
+
+def _header(grade: Grade) -> str:
+    return (f"gradcheck graded {grade.assignment}: {grade.score:g} / {grade.max_score:g} points. "
+            f"Sandbox: {grade.layer}.")
+
+
+def gradescope(grade: Grade) -> str:
+    """Gradescope's results.json."""
+    return json.dumps({
+        "score": round(grade.score, 4),
+        "execution_time": round(grade.seconds, 3),
+        "output": _header(grade),
+        "stdout_visibility": "hidden",
+        "tests": [{
+            "name": g.check.name, "number": str(g.number), "score": round(g.score, 4), "max_score": g.check.weight,
+            "status": g.status, "output": g.output, "visibility": g.check.visibility,
+        } for g in grade.checks],
+    }, indent=2, ensure_ascii=False)
+
+
+def prairielearn(grade: Grade) -> str:
+    """PrairieLearn's results.json for external graders."""
+    total = grade.max_score
+    return json.dumps({
+        "gradable": True,
+        "score": (grade.score / total) if total else 0.0,
+        "message": _header(grade),
+        "tests": [{"name": g.check.name, "points": round(g.score, 4), "max_points": g.check.weight,
+                   "output": g.output, "message": g.output.splitlines()[0] if g.output else ""} for g in grade.checks],
+    }, indent=2, ensure_ascii=False)
+
+
+def junit(grade: Grade) -> str:
+    """A JUnit XML testsuite, one testcase per check."""
+    suite = ET.Element("testsuite", name=grade.assignment, tests=str(len(grade.checks)),
+                       failures=str(sum(g.status != "passed" for g in grade.checks)), time=f"{grade.seconds:.3f}")
+    for g in grade.checks:
+        case = ET.SubElement(suite, "testcase", classname=grade.assignment, name=g.check.name, time=f"{g.seconds:.3f}")
+        if g.status != "passed":
+            failure = ET.SubElement(case, "failure", message=g.output.splitlines()[0] if g.output else "failed")
+            failure.text = g.output
+    ET.SubElement(suite, "system-out").text = _header(grade)
+    return ET.tostring(suite, encoding="unicode")
+
+
+def plain(grade: Grade) -> str:
+    """Everything gradcheck knows about the grade, every comparison included."""
+    return json.dumps({
+        "assignment": grade.assignment, "submission": grade.submission, "sandbox": grade.layer,
+        "score": grade.score, "max_score": grade.max_score, "seconds": grade.seconds,
+        "checks": [{"name": g.check.name, "convention": g.check.convention, "score": g.score,
+                    "max_score": g.check.weight, "status": g.status, "output": g.output,
+                    "result": None if g.result is None else g.result.to_dict()} for g in grade.checks],
+    }, indent=2, ensure_ascii=False)
+
+
+FORMATS: dict[str, Callable[[Grade], str]] = {
+    "gradescope": gradescope, "prairielearn": prairielearn, "junit": junit, "json": plain,
+}
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file and a rename, so no reader sees half of it."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(text)
+        os.replace(temporary, path)
+    except BaseException:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+        raise

@@ -1,0 +1,115 @@
+"""Grade one submission: every check in a fresh sandbox, every verdict in this (trusted) process."""
+
+from __future__ import annotations
+
+import re
+import time
+import types
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+from gradcheck.checks.common import judged_by
+from gradcheck.checks.conventions import check_module
+from gradcheck.checks.result import CheckResult
+from gradcheck.grader.sandbox import Limits, Sandbox, SubmissionError, best_layer
+from gradcheck.grader.spec import CheckSpec, Spec
+
+FUNCTION_CONVENTIONS = ("two_layer_grads", "mlp_grads", "nn_epoch", "softmax_regression_epoch", "softmax_loss")
+MAX_OUTPUT = 20_000
+_SEED = re.compile(r"\bseed \d+")
+
+
+@dataclass(frozen=True)
+class Graded:
+    """The outcome of one check of the spec."""
+
+    check: CheckSpec
+    number: int
+    score: float
+    status: str  # "passed" or "failed"
+    output: str
+    seconds: float
+    result: CheckResult | None = None
+
+
+@dataclass(frozen=True)
+class Grade:
+    """The outcome of grading one submission."""
+
+    assignment: str
+    submission: str
+    layer: str
+    checks: tuple[Graded, ...]
+    seconds: float
+
+    @property
+    def score(self) -> float:
+        """Points earned over every check."""
+        return sum(g.score for g in self.checks)
+
+    @property
+    def max_score(self) -> float:
+        """Points available over every check."""
+        return sum(g.check.weight for g in self.checks)
+
+
+def _student_text(text: str) -> str:
+    """A report fit for the student: the secret seeds hidden, the length capped."""
+    text = _SEED.sub("seed (hidden)", text)
+    return text if len(text) <= MAX_OUTPUT else text[:MAX_OUTPUT] + "\n… (output truncated)"
+
+
+def _score(check: CheckSpec, result: CheckResult) -> float:
+    if result.passed:
+        return check.weight
+    if not check.partial_credit or not result.comparisons:
+        return 0.0
+    passed = sum(c.passed for c in result.comparisons)
+    return round(check.weight * passed / len(result.comparisons), 4)
+
+
+def grade_check(submission: Path, spec: Spec, check: CheckSpec, number: int, layer: str, hide: Sequence[Path]) -> Graded:
+    """Run one check of the spec on the submission; any failure becomes a zero with its reason."""
+    start = time.monotonic()
+
+    def zero(reason: str) -> Graded:
+        return Graded(check, number, 0.0, "failed", _student_text(reason), time.monotonic() - start)
+
+    path = submission / check.file
+    if not path.is_file():
+        present = sorted(p.name for p in submission.iterdir()) if submission.is_dir() else []
+        return zero(f"{check.file} was not found in the submission (it contains: {', '.join(present) or 'nothing'}).")
+    limits = Limits(seconds=spec.time_limit, memory_mb=spec.memory_limit)
+    try:
+        with Sandbox(path, limits=limits, hide=hide, layer=layer) as box:
+            module = box.module()
+            if check.convention in FUNCTION_CONVENTIONS:
+                if check.function not in box.names:
+                    defined = ", ".join(sorted(box.names)) or "nothing"
+                    return zero(f"{check.file} defines no function {check.function} (it defines: {defined}).")
+                module = types.SimpleNamespace(__name__=check.function,
+                                               **{check.convention: getattr(module, check.function)})
+            with judged_by("jax"):
+                result = check_module(module, (check.convention,), activation=check.activation,
+                                      seed=spec.seed + 1000 * number, lr=check.lr, batch=check.batch)[0]
+    except SubmissionError as exc:
+        return zero(f"{exc}")
+    except Exception as exc:  # a check that could not finish is a zero with a reason, never a crash
+        return zero(f"the check could not be completed: {type(exc).__name__}: {exc}")
+    score = _score(check, result)
+    status = "passed" if result.passed else "failed"
+    return Graded(check, number, score, status, _student_text(result.render()), time.monotonic() - start, result)
+
+
+def grade(submission: Path, spec: Spec, *, layer: str | None = None, hide: Sequence[Path] = ()) -> Grade:
+    """Grade ``submission`` (a folder) against ``spec``. The spec's folder and ``hide`` stay invisible to it."""
+    start = time.monotonic()
+    submission = Path(submission).resolve()
+    layer = layer or best_layer()
+    hidden = [Path(p) for p in (*spec.hide, *hide)]
+    if spec.path is not None:
+        hidden.append(spec.path.resolve().parent)
+    checks = tuple(grade_check(submission, spec, check, number, layer, hidden)
+                   for number, check in enumerate(spec.checks, start=1))
+    return Grade(spec.name, str(submission), layer, checks, time.monotonic() - start)

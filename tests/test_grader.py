@@ -1,0 +1,159 @@
+"""The autograder: hostile submissions never beat it, honest ones get the grade they earned."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import pathlib
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from gradcheck.grader import spec as spec_module
+from gradcheck.grader.sandbox import best_layer
+from reference_mlp import InvalidArgument
+
+HERE = pathlib.Path(__file__).parent
+HOSTILE = sorted(p for p in (HERE / "hostile").glob("*.py") if not p.name.startswith("_"))
+SECRET_SEED = 424242
+SPEC = """
+[assignment]
+name = "hw"
+seed = {seed}
+time_limit = 10
+memory_limit = 1024
+
+[[check]]
+name = "two-layer gradients"
+file = "hw.py"
+convention = "two_layer_grads"
+weight = 4
+{extra}
+"""
+
+
+def setup(tmp_path, source: str, extra: str = "") -> tuple[pathlib.Path, pathlib.Path, pathlib.Path]:
+    submission, private, results = tmp_path / "submission", tmp_path / "source", tmp_path / "results"
+    for folder in (submission, private, results):
+        folder.mkdir()
+    spec = private / "spec.toml"
+    spec.write_text(SPEC.format(seed=SECRET_SEED, extra=extra))
+    (private / "reference_solution.py").write_text(f"# the answer key, seed {SECRET_SEED}\n")
+    (submission / "hw.py").write_text(source.replace("SPEC_PATH_PLACEHOLDER", str(spec)))
+    return submission, spec, results
+
+
+def grade(submission, spec, results, *extra, env=None) -> tuple[subprocess.CompletedProcess, dict, float]:
+    start = time.monotonic()
+    out = subprocess.run([sys.executable, "-m", "gradcheck", "grade", str(submission), "--spec", str(spec),
+                          "--gradescope", str(results / "results.json"), *extra],
+                         capture_output=True, text=True, timeout=300, env={**os.environ, **(env or {})})
+    elapsed = time.monotonic() - start
+    document = json.loads((results / "results.json").read_text())
+    return out, document, elapsed
+
+
+def expected_reason(path: pathlib.Path) -> str:
+    spec = importlib.util.spec_from_file_location(f"hostile_{path.stem}", path)
+    text = path.read_text()
+    return re.search(r'^EXPECT = "(.*)"$', text, re.M).group(1) if spec else ""
+
+
+@pytest.mark.parametrize("path", HOSTILE, ids=lambda p: p.stem)
+def test_a_hostile_submission_scores_zero_with_a_reason_and_cannot_touch_the_results(tmp_path, path):
+    source = path.read_text()
+    listener = None
+    if "PORT = 0" in source and not best_layer().startswith("bubblewrap"):
+        pytest.skip("cutting the network needs bubblewrap's network namespace; this machine has no bubblewrap")
+    if "PORT = 0" in source:
+        listener = socket.socket()
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        listener.setblocking(False)
+        source = source.replace("PORT = 0", f"PORT = {listener.getsockname()[1]}")
+    submission, spec, results = setup(tmp_path, source)
+    out, document, elapsed = grade(submission, spec, results,
+                                   env={"RESULTS": str(results / "results.json"), "GRADCHECK_SECRET": str(SECRET_SEED)})
+    assert out.returncode == 0, out.stderr
+    assert elapsed < 120
+    (test,) = document["tests"]
+    assert test["score"] == 0 and test["status"] == "failed" and document["score"] == 0
+    assert re.search(expected_reason(path), test["output"]), test["output"]
+    assert str(SECRET_SEED) not in json.dumps(document)
+    if shutil.which("bwrap"):
+        assert "Sandbox: bubblewrap" in document["output"]
+    if listener is not None:
+        with pytest.raises(BlockingIOError):
+            listener.accept()  # nobody called
+        listener.close()
+    if "sleep" in source:
+        time.sleep(0.5)
+        survivors = subprocess.run(["pgrep", "-f", "sleep 424[23]"], capture_output=True, text=True).stdout
+        assert survivors == "", f"processes outlived the grading: {survivors}"
+
+
+def test_a_correct_submission_gets_full_marks(tmp_path):
+    source = (HERE / "corpus" / "two_layer_grads_correct_relu.py").read_text()
+    submission, spec, results = setup(tmp_path, source)
+    out, document, _ = grade(submission, spec, results)
+    assert out.returncode == 0
+    assert document["score"] == 4 and document["tests"][0]["status"] == "passed"
+    assert isinstance(document["execution_time"], float)
+    assert f"hw: 4 / 4 points ({best_layer()})" in out.stdout
+
+
+def test_a_buggy_submission_gets_partial_credit_and_the_diagnosis(tmp_path):
+    source = (HERE / "corpus" / "two_layer_grads_sum_instead_of_mean.py").read_text()
+    submission, spec, results = setup(tmp_path, source, "partial_credit = true\nvisibility = \"after_due_date\"\nactivation = \"tanh\"")
+    extra = ["--junit", str(results / "junit.xml"), "--prairielearn", str(results / "pl.json"),
+             "--json", str(results / "all.json")]
+    out, document, _ = grade(submission, spec, results, *extra)
+    (test,) = document["tests"]
+    assert test["status"] == "failed" and 0 <= test["score"] < 4 and test["visibility"] == "after_due_date"
+    assert "probable cause: the gradient is m times too large" in test["output"]
+    suite = ET.fromstring((results / "junit.xml").read_text())
+    assert suite.get("failures") == "1" and suite.find("testcase/failure") is not None
+    pl = json.loads((results / "pl.json").read_text())
+    assert pl["gradable"] is True and pl["score"] == document["score"] / 4
+    everything = json.loads((results / "all.json").read_text())
+    assert everything["checks"][0]["result"]["comparisons"][0]["bug"] == "sum_instead_of_mean"
+
+
+def test_missing_files_and_functions_are_zeros_that_say_what_is_there(tmp_path):
+    submission, spec, results = setup(tmp_path, "def other(X):\n    return X\n")
+    _, document, _ = grade(submission, spec, results)
+    assert "hw.py defines no function two_layer_grads (it defines: other)." in document["tests"][0]["output"]
+    (submission / "hw.py").unlink()
+    (submission / "homework.py").write_text("")
+    _, document, _ = grade(submission, spec, results)
+    assert "hw.py was not found in the submission (it contains: homework.py)." in document["tests"][0]["output"]
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("[assignment]\nname = 'x'\n[[check]]\nfile = 'a.py'\nconvention = 'nn_epoch'\n", "needs seed = N or seed_env"),
+        ("[assignment]\nseed = 1\n[[check]]\nfile = 'a.py'\nconvention = 'nn'\n", "check 1: convention must be one of"),
+        ("[assignment]\nseed = 1\n[[check]]\nfile = 'a.py'\nconvention = 'nn_epoch'\nvisibility = 'secret'\n",
+         "visibility must be one of visible, hidden, after_due_date, after_published"),
+        ("[assignment]\nseed = 1\n[[check]]\nfile = 'a.py'\nconvention = 'nn_epoch'\nweigth = 3\n", "unknown key(s) ['weigth']"),
+        ("[assignment]\nseed = 1\n", "no [[check]] tables"),
+        ("[assignment\n", "not valid TOML"),
+    ],
+)
+def test_a_bad_spec_is_refused_with_the_file_check_and_key(tmp_path, text, message):
+    path = tmp_path / "spec.toml"
+    path.write_text(text)
+    with pytest.raises(InvalidArgument) as info:
+        spec_module.load(path)
+    assert message in str(info.value) and str(path) in str(info.value)
+    out = subprocess.run([sys.executable, "-m", "gradcheck", "grade", str(tmp_path), "--spec", str(path)],
+                         capture_output=True, text=True)
+    assert out.returncode == 2 and message in out.stderr
