@@ -70,8 +70,8 @@ def expected_reason(path: pathlib.Path) -> str:
 def test_a_hostile_submission_scores_zero_with_a_reason_and_cannot_touch_the_results(tmp_path, path):
     source = path.read_text()
     listener = None
-    if "PORT = 0" in source and not best_layer().startswith("bubblewrap"):
-        pytest.skip("cutting the network needs bubblewrap's network namespace; this machine has no bubblewrap")
+    if ("PORT = 0" in source or "SPEC_PATH" in source) and not best_layer().startswith("bubblewrap"):
+        pytest.skip("cutting the network and hiding the grader's files need bubblewrap; this machine has none")
     if "PORT = 0" in source:
         listener = socket.socket()
         listener.bind(("127.0.0.1", 0))

@@ -25,6 +25,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import sysconfig
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -83,12 +84,22 @@ def _limited(limits: Limits, switch_uid: bool, command: list[str]) -> list[str]:
     return [sys.executable, "-I", "-S", "-c", _TRAMPOLINE, json.dumps(spec), *command]
 
 
-def _bwrap(hide: Sequence[Path], mount: Path, namespace_uid: bool) -> list[str]:
+def _runtime_paths() -> list[Path]:
+    """Where this Python, its packages and the sandbox's own code live (they may sit under /tmp)."""
+    paths = {Path(sys.prefix), Path(sys.base_prefix), Path(os.path.realpath(sys.executable)).parent.parent, CHILD.parent}
+    paths |= {Path(p) for key in ("purelib", "platlib") if (p := sysconfig.get_paths().get(key))}
+    return sorted(p.resolve() for p in paths if p.exists())
+
+
+def _bwrap(hide: Sequence[Path], mount: Path, namespace_uid: bool, env: dict[str, str]) -> list[str]:
     command = ["bwrap", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp",
                "--unshare-all", "--die-with-parent", "--new-session", "--clearenv"]
+    for path in _runtime_paths():  # a fresh /tmp must not hide the interpreter or numpy
+        if str(path).startswith("/tmp/"):
+            command += ["--ro-bind", str(path), str(path)]
     if namespace_uid:
         command += ["--unshare-user", "--uid", str(NOBODY), "--gid", str(NOBODY)]
-    for key, value in CLEAN_ENV.items():
+    for key, value in env.items():
         command += ["--setenv", key, value]
     for path in hide:
         if path.is_dir():
@@ -100,10 +111,10 @@ def _bwrap(hide: Sequence[Path], mount: Path, namespace_uid: bool) -> list[str]:
 LAYERS = ("bubblewrap, uid nobody", "bubblewrap, namespace uid", "rlimits, uid nobody", "rlimits")
 
 
-def _command(layer: str, hide: Sequence[Path], mount: Path) -> tuple[list[str], bool]:
+def _command(layer: str, hide: Sequence[Path], mount: Path, env: dict[str, str] = CLEAN_ENV) -> tuple[list[str], bool]:
     """The command prefix of a layer, and whether to switch uid before it."""
     if layer.startswith("bubblewrap"):
-        return _bwrap(hide, mount, namespace_uid=layer.endswith("namespace uid")), layer.endswith("uid nobody")
+        return _bwrap(hide, mount, layer.endswith("namespace uid"), env), layer.endswith("uid nobody")
     return [], layer.endswith("uid nobody")
 
 
@@ -150,11 +161,15 @@ class Sandbox:
     def __enter__(self) -> "Sandbox":
         requests_r, self._requests = os.pipe()
         self._replies, replies_w = os.pipe()
-        prefix, switch = _command(self.layer, self.hide, self.submission.parent)
-        command = prefix + [sys.executable, "-I", str(CHILD), str(self.submission), str(requests_r), str(replies_w)]
+        # Every process of this submission carries the token, so that those that leave
+        # the process group (setsid) can still be found and stopped without namespaces.
+        self.token = os.urandom(8).hex()
+        self.env = {**CLEAN_ENV, "GRADCHECK_SANDBOX_TOKEN": self.token}
+        prefix, switch = _command(self.layer, self.hide, self.submission.parent, self.env)
+        command = prefix + [sys.executable, "-I", "-B", str(CHILD), str(self.submission), str(requests_r), str(replies_w)]
         self.deadline = time.monotonic() + self.limits.seconds
         self.process = subprocess.Popen(
-            _limited(self.limits, switch, command), env=CLEAN_ENV, cwd=str(self.submission.parent),
+            _limited(self.limits, switch, command), env=self.env, cwd=str(self.submission.parent),
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             pass_fds=(requests_r, replies_w), start_new_session=True,
         )
@@ -179,6 +194,7 @@ class Sandbox:
         except (ProcessLookupError, PermissionError):
             pass
         self.process.wait()
+        _kill_marked(f"GRADCHECK_SANDBOX_TOKEN={self.token}".encode())
         for fd in (self._requests, self._replies):
             try:
                 os.close(fd)
@@ -230,6 +246,18 @@ class Sandbox:
         return RemoteModule(self)
 
 
+def _kill_marked(marker: bytes) -> None:
+    """SIGKILL every process whose environment carries ``marker`` (those that escaped the group)."""
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            if marker in (entry / "environ").read_bytes().split(b"\0"):
+                os.kill(int(entry.name), signal.SIGKILL)
+        except (OSError, ValueError):
+            continue
+
+
 def _exit_reason(code: int | None) -> str:
     if code is None:
         return "the submission's process ended"
@@ -240,7 +268,7 @@ def _exit_reason(code: int | None) -> str:
         extra = {"SIGKILL": " (killed: memory or CPU limit)", "SIGXCPU": " (CPU time limit)",
                  "SIGSEGV": " (segmentation fault)"}.get(name, "")
         return f"the submission's process died from {name}{extra}"
-    return f"the submission's process exited with status {code} during the call"
+    return f"the submission's process exited with status {code}"
 
 
 class RemoteObject:
