@@ -234,6 +234,7 @@ examples:
   gradcheck grade /autograder/submission --spec /autograder/source/spec.toml \\
                   --gradescope /autograder/results/results.json
   gradcheck grade submissions/alice --spec hw0.toml --junit alice.xml --json alice.json
+  gradcheck grade submissions/ --spec hw0.toml --batch graded/ --jobs 2
 
 exit status: 0 results written, 2 the spec or the arguments are unusable.
 """
@@ -248,6 +249,10 @@ def build_grade_parser() -> argparse.ArgumentParser:
     parser.add_argument("--spec", required=True, metavar="SPEC.toml", help="the assignment spec (kept from the student)")
     for name in ("gradescope", "prairielearn", "junit", "json"):
         parser.add_argument(f"--{name}", metavar="PATH", help=f"write {name} results here")
+    parser.add_argument("--batch", metavar="OUT_DIR",
+                        help="SUBMISSION_DIR holds one folder per student: grade them all in parallel into "
+                             "OUT_DIR/<name>/results.json and OUT_DIR/summary.csv, skipping those already graded")
+    parser.add_argument("--jobs", type=_positive, default=2, help="parallel graders with --batch (default: 2)")
     return parser
 
 
@@ -267,6 +272,12 @@ def grade_main(argv: Sequence[str]) -> int:
     except InvalidArgument as exc:
         print(f"gradcheck grade: error: {exc}", file=sys.stderr)
         return ExitCode.USAGE
+    if args.batch:
+        from gradcheck.grader.batch import grade_all
+
+        summary = grade_all(Path(args.submission), assignment, Path(args.batch), jobs=args.jobs)
+        print(f"summary in {summary}")
+        return ExitCode.OK
     hidden = [Path(p).resolve().parent for p in outputs.values()]
     try:
         result = grade(Path(args.submission), assignment, hide=hidden)

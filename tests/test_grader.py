@@ -157,3 +157,38 @@ def test_a_bad_spec_is_refused_with_the_file_check_and_key(tmp_path, text, messa
     out = subprocess.run([sys.executable, "-m", "gradcheck", "grade", str(tmp_path), "--spec", str(path)],
                          capture_output=True, text=True)
     assert out.returncode == 2 and message in out.stderr
+
+
+def test_layer_functions_and_layer_objects_are_graded_through_the_sandbox_too(tmp_path):
+    for convention, correct, buggy, bug in (("layers", "cs231n_layers_correct", "cs231n_layers_bias_wrong_axis", "bias_wrong_axis"),
+                                            ("modules", "modules_correct", "modules_accumulates_gradient", "accumulates_gradient")):
+        for name, expected in ((correct, 4), (buggy, 0)):
+            folder = tmp_path / convention / name
+            folder.mkdir(parents=True)
+            submission, spec, results = setup(folder, (HERE / "corpus" / f"{name}.py").read_text())
+            spec.write_text(spec.read_text().replace('convention = "two_layer_grads"', f'convention = "{convention}"'))
+            _, document, _ = grade(submission, spec, results, "--json", str(results / "all.json"))
+            assert document["score"] == expected, document["tests"][0]["output"][:2000]
+            if expected == 0:
+                bugs = {c["bug"] for c in json.loads((results / "all.json").read_text())["checks"][0]["result"]["comparisons"]}
+                assert bug in bugs
+
+
+def test_a_batch_grades_every_folder_in_parallel_and_resumes_where_it_stopped(tmp_path):
+    submissions, out = tmp_path / "submissions", tmp_path / "graded"
+    for name, source in (("alice", "two_layer_grads_correct_relu.py"), ("bob", "two_layer_grads_sign_flip.py"),
+                         ("carol", "two_layer_grads_correct_relu.py")):
+        (submissions / name).mkdir(parents=True)
+        (submissions / name / "hw.py").write_text((HERE / "corpus" / source).read_text())
+    spec = tmp_path / "spec.toml"
+    spec.write_text(SPEC.format(seed=SECRET_SEED, extra=""))
+    command = [sys.executable, "-m", "gradcheck", "grade", str(submissions), "--spec", str(spec), "--batch", str(out)]
+    first = subprocess.run(command + ["--jobs", "2"], capture_output=True, text=True, timeout=600)
+    assert first.returncode == 0, first.stderr
+    summary = (out / "summary.csv").read_text()
+    assert summary.splitlines() == ["submission,score,two-layer gradients", "alice,4,4", "bob,0,0", "carol,4,4"]
+    (out / "bob" / "results.json").unlink()  # as if the batch had been killed before bob
+    second = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    assert "2 of 3 already graded; grading the other 1" in second.stderr
+    assert "[3/3] bob: 0 / 4" in second.stderr
+    assert (out / "summary.csv").read_text() == summary
