@@ -16,12 +16,10 @@ import argparse
 import json
 import os
 import pathlib
-import resource
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
 SPEC = REPO / "examples" / "gradescope" / "hw0.toml"
