@@ -164,6 +164,9 @@ def build_check_parser() -> argparse.ArgumentParser:
                         help="hidden activation of code that takes none as an argument (default: relu)")
     parser.add_argument("--lr", type=float, default=0.1, help="learning rate for epoch functions (default: 0.1)")
     parser.add_argument("--batch", type=_positive, default=16, help="minibatch size for epoch functions (default: 16)")
+    parser.add_argument("--dtype", choices=("float64", "float32"), default="float64",
+                        help="type of the inputs fed to gradient and epoch functions; float32 code (as in DLSys hw0) "
+                             "is judged with the float32 tolerance (default: float64)")
     for setting in gc_settings.SETTINGS:  # the same knobs as the pytest plugin's --gradcheck-NAME
         parser.add_argument(f"--{setting.name}", metavar=setting.metavar, default=setting.default,
                             type=lambda value, name=setting.name: _setting(name, value),
@@ -209,7 +212,7 @@ def check_main(argv: Sequence[str]) -> int:
         with tolerances(rtol=args.rtol), judged_by(args.witness):
             for trial in range(args.trials):
                 results += check_module(module, conventions or None, activation=args.activation, seed=args.seed + trial,
-                                        lr=args.lr, batch=args.batch)
+                                        lr=args.lr, batch=args.batch, dtype=args.dtype)
     except InvalidArgument as exc:
         print(f"gradcheck check: error: {exc}", file=sys.stderr)
         return ExitCode.USAGE

@@ -37,10 +37,12 @@ class Tolerance:
 # Keyed by the less precise dtype of the two witnesses. The noise floor is what
 # two correct implementations differ by after rounding: a handful of ulps per
 # operation, accumulated over the sums inside matrix products.
+# A gradient returned in a narrower type than float32 is judged as float32: the
+# type a submission returns must not buy it a looser tolerance. Wider types
+# (long double) are judged as float64.
 TOLERANCES: dict[np.dtype, Tolerance] = {
     np.dtype(np.float64): Tolerance(1e-8, 1e-5, "unit roundoff 1.1e-16; correct float64 gradients agree to ~1e-13"),
     np.dtype(np.float32): Tolerance(1e-4, 1e-3, "unit roundoff 6.0e-8; correct float32 gradients agree to ~1e-6"),
-    np.dtype(np.float16): Tolerance(1e-2, 1e-2, "unit roundoff 4.9e-4; correct float16 gradients agree to ~1e-3"),
 }
 
 
@@ -69,8 +71,8 @@ def tolerance_for(*dtypes: Any) -> Tolerance:
     chosen = TOLERANCES[np.dtype(np.float64)]
     for dtype in dtypes:
         dtype = np.dtype(dtype)
-        key = np.dtype(np.float64) if dtype.kind != "f" else dtype
-        tol = TOLERANCES.get(key, TOLERANCES[np.dtype(np.float16)])
+        narrow = dtype.kind == "f" and dtype.itemsize <= 4
+        tol = TOLERANCES[np.dtype(np.float32 if narrow else np.float64)]
         if tol.rtol > chosen.rtol:
             chosen = tol
     if override:
@@ -212,6 +214,8 @@ def compare(
     mask = np.ones(b.shape, dtype=bool) if checkable is None else np.asarray(checkable, dtype=bool)
     if mask.shape != b.shape:
         raise InvalidArgument(f"checkable must have the expected shape {b.shape}; got {mask.shape}.")
+    if uncertainty is not None and np.shape(uncertainty) not in ((), b.shape):
+        raise InvalidArgument(f"uncertainty must be a number or have the expected shape {b.shape}; got {np.shape(uncertainty)}.")
     b64 = np.real(b).astype(np.float64)
     mask = mask & np.isfinite(b64)  # a witness that could not estimate an entry leaves it NaN
     common = dict(

@@ -70,7 +70,7 @@ class Directional:
     reason: str | None = None
 
 
-def step_size(x: np.ndarray, method: str) -> np.ndarray:
+def step_size(x: np.ndarray, method: str, eps: float | None = None) -> np.ndarray:
     """The per-entry step h that balances truncation against rounding.
 
     Central differences lose ε|f|/h to rounding and gain h²|f'''| of
@@ -80,7 +80,7 @@ def step_size(x: np.ndarray, method: str) -> np.ndarray:
     """
     check_choice("method", method, METHODS)
     real = np.real(x)
-    eps = np.finfo(real.dtype).eps
+    eps = np.finfo(real.dtype).eps if eps is None else eps
     if method == "complex":
         return np.full(real.shape, COMPLEX_STEP)
     power = 1 / 3 if method == "central" else 1 / 5
@@ -98,10 +98,17 @@ class _Probe:
             raise InvalidArgument(f"region must be a function of one array or None; got {type(region).__name__}.")
         self.f, self.x, self.region = f, x, region
         self.evaluations = 0
+        self.eps = np.finfo(np.float64).eps  # until f's own precision is known
         self.f0 = self.value(x.copy(), complex_ok=False)
         if not np.isfinite(self.f0):
             raise InvalidArgument(f"f(x) must be finite to differentiate it; got {self.f0}.")
-        self.piece0 = None if region is None else np.asarray(region(x.copy()))
+        self.piece0 = None if region is None else self._pieces(x.copy())
+
+    def _pieces(self, point: np.ndarray) -> np.ndarray:
+        try:
+            return np.asarray(self.region(point))
+        except ValueError as exc:  # e.g. a ragged list that numpy refuses
+            raise InvalidArgument(f"region must return an array (which smooth piece f is on); numpy refused it: {exc}.") from None
 
     def value(self, point: np.ndarray, complex_ok: bool) -> complex | float:
         self.evaluations += 1
@@ -116,10 +123,15 @@ class _Probe:
                 f"the complex-step method needs an f that keeps complex input complex; given x + ih it returned "
                 f"{type(out).__name__} {out!r}, so the imaginary part was dropped. Use method='central' or 'richardson'."
             )
+        kind = np.asarray(out).dtype
+        if kind.kind not in "biufc":
+            raise InvalidArgument(f"f must return a number (the loss); it returned {type(out).__name__} {out!r}.")
+        if kind.kind == "f" and kind.itemsize < 8:
+            self.eps = max(self.eps, float(np.finfo(kind).eps))  # f computes in lower precision: round accordingly
         return complex(out) if complex_ok else float(np.real(out))
 
     def same_piece(self, point: np.ndarray) -> bool:
-        return self.piece0 is None or np.array_equal(np.asarray(self.region(point.copy())), self.piece0)
+        return self.piece0 is None or np.array_equal(self._pieces(point.copy()), self.piece0)
 
     def central(self, direction: np.ndarray, h: float) -> tuple[float, float, str | None]:
         """(f(x + h·d) − f(x − h·d)) / 2h, its rounding error, and why it failed if it did."""
@@ -129,7 +141,7 @@ class _Probe:
         f_plus, f_minus = self.value(plus, False), self.value(minus, False)
         if not (np.isfinite(f_plus) and np.isfinite(f_minus)):
             return np.nan, 0.0, NONFINITE_REASON
-        rounding = np.finfo(np.float64).eps * max(abs(f_plus), abs(f_minus), abs(self.f0)) / h
+        rounding = self.eps * max(abs(f_plus), abs(f_minus), abs(self.f0)) / h
         return (f_plus - f_minus) / (2 * h), rounding, None
 
     def richardson(self, direction: np.ndarray, h: float) -> tuple[float, float, str | None]:
@@ -183,7 +195,7 @@ def gradient(
     x0 = _prepare(x)
     probe = _Probe(f, x0, region)
     estimate = getattr(probe, method)
-    steps = step_size(x0, method) if step is None else np.full(x0.shape, check_positive_float("step", step))
+    steps = step_size(x0, method, probe.eps) if step is None else np.full(x0.shape, check_positive_float("step", step))
     values = np.full(x0.shape, np.nan)
     error = np.zeros(x0.shape)
     reasons = set()
@@ -215,7 +227,7 @@ def directional(
     if norm == 0:
         raise InvalidArgument("direction v is all zeros; a directional derivative needs a nonzero direction.")
     probe = _Probe(f, x0, region)
-    h = float(np.max(step_size(np.array([np.max(np.abs(x0), initial=0.0)]), method)))
+    h = float(np.max(step_size(np.array([np.max(np.abs(x0), initial=0.0)]), method, probe.eps)))
     value, error, why = getattr(probe, method)(v / norm, h)
     return Directional(value * norm, error * norm, why is None, method, probe.evaluations, why)
 
@@ -240,6 +252,8 @@ def vjp(
                 raise InvalidArgument(
                     f"the forward function returned shape {out.shape}, but the upstream gradient has shape {cotangent.shape}."
                 )
+            if out.dtype.kind == "f" and out.dtype.itemsize < 8:  # keep f's precision visible to the step choice
+                return np.sum(out * cotangent.astype(out.dtype), dtype=out.dtype)
             return np.sum(out * cotangent)
         return scalar
 

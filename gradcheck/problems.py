@@ -18,11 +18,13 @@ from typing import Sequence
 import numpy as np
 
 from gradcheck.witnesses import Problem, make_problem
+from reference_mlp.validation import InvalidArgument
 from reference_mlp import mlp
 from reference_mlp.mlp import Architecture, Params
 
 KINK_MARGIN = 1e-3
-LARGE_LOGITS = 1000.0
+LARGE_LOGITS = 1000.0  # exp overflows float64 beyond ~709
+LARGE_LOGITS_F32 = 100.0  # and float32 beyond ~88; larger would cost float32 code all its digits
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,14 @@ def _clear_of_kinks(problem: Problem) -> bool:
 
 def draw(arch: Architecture, *, m: int, seed: int, reduction: str = "mean", dtype=np.float64) -> Problem:
     """A problem from ``seed`` whose pre-activations stay clear of every kink (redrawn if needed)."""
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise InvalidArgument(f"seed must be an integer ≥ 0; got {seed!r}.")
+    try:
+        known = np.dtype(dtype) in (np.dtype(np.float32), np.dtype(np.float64))
+    except TypeError:
+        known = False
+    if not known:
+        raise InvalidArgument(f"dtype must be float32 or float64 (the inputs user code is fed); got {dtype!r}.")
     for attempt in range(100):
         problem = make_problem(arch, m=m, reduction=reduction, seed=seed + 7919 * attempt)
         if _clear_of_kinks(problem):
@@ -70,7 +80,8 @@ def _missing_top_class(problem: Problem) -> Problem:
 def _large_logits(problem: Problem) -> Problem:
     W = list(problem.params.W)
     h = mlp.forward(problem.arch, problem.params, problem.X).Z[-1]
-    W[-1] = W[-1] * (LARGE_LOGITS / max(float(np.max(h)), 1e-3))  # the largest logit becomes LARGE_LOGITS
+    target = LARGE_LOGITS if W[-1].dtype == np.float64 else LARGE_LOGITS_F32
+    W[-1] = W[-1] * (target / max(float(np.max(h)), 1e-3))  # the largest logit becomes the target
     return replace(problem, params=Params(tuple(W), problem.params.b))
 
 
@@ -83,6 +94,8 @@ def cases(
     dtype=np.float64,
 ) -> list[Case]:
     """The standard cases for networks of ``depth`` layers made by ``build(widths)``."""
+    if not 1 <= depth <= 5:
+        raise InvalidArgument(f"depth must be between 1 and 5 for the generated cases; got {depth}.")
     rectangular = (6, 7, 5, 4, 8)[:depth] + (3,)
     square = (4,) * (depth + 1)
     base = draw(build(rectangular), m=9, seed=seed, reduction=reduction, dtype=dtype)

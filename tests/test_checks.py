@@ -190,3 +190,46 @@ def test_the_generic_check_compares_a_backward_with_finite_differences_of_its_fo
 def test_bad_arguments_to_a_check_raise_a_helpful_error(call, message):
     with pytest.raises(InvalidArgument, match=message):
         call()
+
+
+def test_float32_code_is_judged_with_the_float32_tolerance_when_fed_float32():
+    import numpy as np
+
+    def nn_epoch(X, y, W1, W2, lr=0.1, batch=100):
+        for i in range(0, len(X), batch):
+            Xb, yb = X[i:i + batch].astype(np.float32), y[i:i + batch]
+            Z1 = np.maximum(Xb @ W1, 0)
+            Z = Z1 @ W2
+            S = np.exp(Z - Z.max(1, keepdims=True))
+            S /= S.sum(1, keepdims=True)
+            S[np.arange(len(yb)), yb] -= 1
+            G1 = (Z1 > 0) * (S @ W2.T)
+            W1 -= lr * Xb.T @ G1 / len(yb)
+            W2 -= lr * Z1.T @ S / len(yb)
+
+    assert check_nn_epoch(nn_epoch, dtype=np.float32).passed
+
+
+def test_finite_differences_use_the_precision_the_forward_computes_in():
+    import numpy as np
+
+    forward = lambda x: np.tanh(x.astype(np.float32))
+    backward = lambda dout, x: dout * (1 - np.tanh(x.astype(np.float32)) ** 2)
+    x = [np.random.default_rng(0).standard_normal((3, 4))]
+    assert check_function(forward, backward, x, method="central").passed
+    assert not check_function(forward, lambda d, x: 1.01 * backward(d, x), x).passed
+
+
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda: check_two_layer_grads(reference_two_layer(), seed=-1), "seed must be an integer ≥ 0; got -1"),
+        (lambda: check_two_layer_grads(reference_two_layer(), dtype="banana"), "dtype must be float32 or float64"),
+        (lambda: check_two_layer_grads(reference_two_layer(), dtype=np.int32), "dtype must be float32 or float64"),
+        (lambda: check_mlp_grads(reference_two_layer(), depth=6), "depth must be between 1 and 5"),
+        (lambda: check_mlp_grads(reference_two_layer(), activations=()), "activations must list at least one"),
+    ],
+)
+def test_more_bad_arguments_raise_a_helpful_error(call, message):
+    with pytest.raises(InvalidArgument, match=message):
+        call()

@@ -132,3 +132,13 @@ def test_values_that_are_not_numbers_raise_a_helpful_error():
         compare(np.array(["x"] * 3), np.ones(3), tensor="W1", witnesses=("yours", "JAX"))
     with pytest.raises(InvalidArgument, match="checkable must have the expected shape"):
         compare(np.ones(3), np.ones(3), tensor="W1", checkable=np.ones(2, bool))
+
+
+def test_a_narrow_or_exotic_float_type_never_buys_a_looser_tolerance():
+    off = EXPECTED * 1.005  # 0.5% too large
+    for dtype in (np.float16, np.longdouble):
+        assert compare(off.astype(dtype), EXPECTED, tensor="W1").verdict is Verdict.FAIL
+    assert tolerance_for(np.float16) is TOLERANCES[np.dtype(np.float32)]
+    assert tolerance_for(np.longdouble) is TOLERANCES[np.dtype(np.float64)]
+    with pytest.raises(InvalidArgument, match="uncertainty must be a number or have the expected shape"):
+        compare(EXPECTED, EXPECTED, tensor="W1", uncertainty=np.ones(3))

@@ -158,3 +158,10 @@ def test_the_step_is_exactly_representable_and_scales_with_the_entry():
     assert np.all((x + h) - x == h)
     assert h[2] / h[1] == pytest.approx(1e6 / 3, rel=1e-6)
     assert h[0] == pytest.approx(h[1] / 3, rel=1e-6)  # below |x| = 1 the step no longer shrinks
+
+
+def test_a_function_that_returns_something_other_than_a_number_is_told_so():
+    with pytest.raises(InvalidArgument, match="f must return a number"):
+        fd.gradient(lambda z: "loss", X)
+    with pytest.raises(InvalidArgument, match="region must return an array"):
+        fd.gradient(smooth, X, region=lambda z: [[1], [1, 2]])

@@ -145,6 +145,13 @@ def test_missing_files_and_functions_are_zeros_that_say_what_is_there(tmp_path):
          "visibility must be one of visible, hidden, after_due_date, after_published"),
         ("[assignment]\nseed = 1\n[[check]]\nfile = 'a.py'\nconvention = 'nn_epoch'\nweigth = 3\n", "unknown key(s) ['weigth']"),
         ("[assignment]\nseed = 1\n", "no [[check]] tables"),
+        ("[assignment]\nseed = 1\ntime_limit = -3\n[[check]]\nfile = 'a.py'\nconvention = 'nn_epoch'\n",
+         "time_limit must be a positive number of seconds"),
+        ("[assignment]\nseed = 1\nhide = [3]\n[[check]]\nfile = 'a.py'\nconvention = 'nn_epoch'\n",
+         "hide must list absolute paths as strings"),
+        ("[assignment]\nseed = 1\n[[check]]\nfile = 'a.py'\nconvention = 'nn_epoch'\nlr = -1\n", "lr must be > 0"),
+        ("[assignment]\nseed = 1\n[[check]]\nfile = 'a.py'\nconvention = 'nn_epoch'\ndtype = 'int8'\n",
+         "dtype must be \"float64\" or \"float32\""),
         ("[assignment\n", "not valid TOML"),
     ],
 )
@@ -192,3 +199,29 @@ def test_a_batch_grades_every_folder_in_parallel_and_resumes_where_it_stopped(tm
     assert "2 of 3 already graded; grading the other 1" in second.stderr
     assert "[3/3] bob: 0 / 4" in second.stderr
     assert (out / "summary.csv").read_text() == summary
+
+
+def test_an_activation_the_code_declines_is_a_failure_when_grading(tmp_path):
+    source = (HERE / "corpus" / "mlp_correct_relu_tanh_only.py").read_text()
+    submission, spec, results = setup(tmp_path, source)
+    spec.write_text(spec.read_text().replace('convention = "two_layer_grads"', 'convention = "mlp_grads"'))
+    _, document, _ = grade(submission, spec, results)
+    (test,) = document["tests"]
+    assert test["score"] == 0 and test["status"] == "failed"
+    assert test["output"].startswith("Activations your code declined count as failures when grading:\n  sigmoid:")
+    assert "σ ∈ {relu, tanh}" in test["output"]  # the headline names only what was checked
+
+
+def test_the_sandbox_hides_single_files_too(tmp_path):
+    from gradcheck.grader.sandbox import Sandbox
+
+    secret = tmp_path / "key.txt"
+    secret.write_text("the answers")
+    (tmp_path / "sub").mkdir()
+    probe = tmp_path / "sub" / "probe.py"
+    probe.write_text(f"def read():\n    try:\n        return open({str(secret)!r}).read()\n"
+                     f"    except OSError as exc:\n        return type(exc).__name__\n")
+    if not best_layer().startswith("bubblewrap"):
+        pytest.skip("hiding files needs bubblewrap")
+    with Sandbox(probe, hide=[secret]) as box:
+        assert box.module().read() in ("", "PermissionError", "FileNotFoundError")

@@ -90,11 +90,13 @@ def judge_cases(
     shown: Mapping[str, str] | None = None,
     yours: str = YOURS,
     explain: Callable[[Problem, dict, dict], diagnose.Diagnosis] = diagnose.diagnose,
+    uncertainty: Callable[[Problem, str], np.ndarray] | None = None,
 ) -> list[Comparison]:
     """Run the user's code on every case, compare with the oracle and diagnose what fails.
 
     ``read`` turns a call into gradients keyed by ``names`` (or says why it
-    cannot); ``shown`` renames tensors for the report (``W1`` → ``theta``).
+    cannot); ``shown`` renames tensors for the report (``W1`` → ``theta``);
+    ``uncertainty`` widens each entry's allowance by what reading it costs.
     """
     shown = shown or {n: n for n in names}
     outcomes = []
@@ -107,7 +109,9 @@ def judge_cases(
             records = [failed(shown[n], truth[n].shape, given, equation=equation_of(n), **context) for n in names]
             given = None
         else:
-            records = [compare(given[n], truth[n], tensor=shown[n], equation=equation_of(n), **context) for n in names]
+            records = [compare(given[n], truth[n], tensor=shown[n], equation=equation_of(n),
+                               uncertainty=None if uncertainty is None else uncertainty(case.problem, n), **context)
+                       for n in names]
         outcomes.append((case, records, given, truth, mutations(call, case)))
     failing = {case.name for case, records, *_ in outcomes if any(not r.passed for r in records)}
     results = []

@@ -5,6 +5,8 @@ from __future__ import annotations
 import inspect
 from typing import Any, Callable
 
+import numpy as np
+
 from gradcheck.checks.epochs import check_nn_epoch, check_softmax_loss, check_softmax_regression_epoch
 from gradcheck.checks.functions import check_mlp_grads, check_two_layer_grads
 from gradcheck.checks.layers import check_layers
@@ -20,13 +22,16 @@ def _function(name: str) -> Callable[[Any], bool]:
 # Each convention: how to recognise it in a module, and how to check it there.
 CONVENTIONS: dict[str, tuple[Callable[[Any], bool], Callable[..., CheckResult]]] = {
     "two_layer_grads": (_function("two_layer_grads"),
-                        lambda m, o: check_two_layer_grads(m.two_layer_grads, activation=o["activation"], seed=o["seed"])),
-    "mlp_grads": (_function("mlp_grads"), lambda m, o: check_mlp_grads(m.mlp_grads, seed=o["seed"])),
+                        lambda m, o: check_two_layer_grads(m.two_layer_grads, activation=o["activation"], seed=o["seed"],
+                                                          dtype=o["dtype"])),
+    "mlp_grads": (_function("mlp_grads"), lambda m, o: check_mlp_grads(m.mlp_grads, seed=o["seed"], dtype=o["dtype"])),
     "nn_epoch": (_function("nn_epoch"),
-                 lambda m, o: check_nn_epoch(m.nn_epoch, lr=o["lr"], batch=o["batch"], activation=o["activation"], seed=o["seed"])),
+                 lambda m, o: check_nn_epoch(m.nn_epoch, lr=o["lr"], batch=o["batch"], activation=o["activation"],
+                                            seed=o["seed"], dtype=o["dtype"])),
     "softmax_regression_epoch": (_function("softmax_regression_epoch"),
                                  lambda m, o: check_softmax_regression_epoch(m.softmax_regression_epoch, lr=o["lr"],
-                                                                             batch=o["batch"], seed=o["seed"])),
+                                                                             batch=o["batch"], seed=o["seed"],
+                                                                             dtype=o["dtype"])),
     "softmax_loss": (lambda m: _function("softmax_loss")(m) and not _function("affine_forward")(m),
                      lambda m, o: check_softmax_loss(m.softmax_loss, seed=o["seed"])),
     "layers": (_function("affine_forward"), lambda m, o: check_layers(m, seed=o["seed"])),
@@ -48,11 +53,13 @@ def check_module(
     seed: int = 0,
     lr: float = 0.1,
     batch: int = 16,
+    dtype: str = "float64",
 ) -> list[CheckResult]:
     """Run the check of every convention found in ``module`` (or of those named).
 
     ``activation`` is the hidden σ of functions that take none
-    (``two_layer_grads``, ``nn_epoch``).
+    (``two_layer_grads``, ``nn_epoch``); ``dtype`` ("float64" or "float32") is
+    the type of the inputs fed to gradient and epoch functions.
     """
     chosen = conventions or detect(module)
     unknown = [c for c in chosen if c not in CONVENTIONS]
@@ -64,5 +71,7 @@ def check_module(
             f"(two_layer_grads, mlp_grads, nn_epoch, softmax_regression_epoch, softmax_loss, affine_forward/"
             f"affine_backward, class Linear). Name the convention and the function, e.g. --convention two_layer_grads."
         )
-    options = {"activation": activation, "seed": seed, "lr": lr, "batch": batch}
+    if str(dtype) not in ("float64", "float32"):
+        raise InvalidArgument(f"dtype must be 'float64' or 'float32'; got {dtype!r}.")
+    options = {"activation": activation, "seed": seed, "lr": lr, "batch": batch, "dtype": np.dtype(str(dtype))}
     return [CONVENTIONS[name][1](module, options) for name in chosen]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -26,15 +26,15 @@ def _with_uint8_labels(case: Case) -> Case:
 
 def _check_epoch(
     fn: Callable, target: str, weights: Sequence[str], build: Callable[[Sequence[int]], Architecture],
-    depth: int, lr: float, batch: int, seed: int,
+    depth: int, lr: float, batch: int, seed: int, dtype: Any = np.float64,
 ) -> CheckResult:
     names = tuple(f"W{i}" for i in range(1, depth + 1))
     shown = dict(zip(names, weights))
     lr = check_positive_float("lr", lr)
     batch = check_positive_int("batch", batch)
     m_epoch = 3 * batch + max(1, batch // 3)  # three full batches and a partial one
-    one_step = [_with_uint8_labels(c) for c in problems.cases(build, depth=depth, seed=seed) if c.name != "square"]
-    epoch_problem = problems.draw(build((6, 7, 5, 4)[:depth] + (3,)), m=m_epoch, seed=seed + 10)
+    one_step = [_with_uint8_labels(c) for c in problems.cases(build, depth=depth, seed=seed, dtype=dtype) if c.name != "square"]
+    epoch_problem = problems.draw(build((6, 7, 5, 4)[:depth] + (3,)), m=m_epoch, seed=seed + 10, dtype=dtype)
     epoch_case = _with_uint8_labels(Case(f"one epoch, m={m_epoch}, batch={batch}", epoch_problem,
                                          "several minibatches and a partial last one"))
 
@@ -61,9 +61,14 @@ def _check_epoch(
         as_step = lambda grads: {n: -lr * g for n, g in grads.items()}
         return diagnose.diagnose_epoch(p, as_step(given), as_step(truth), lr, len(p.X))
 
+    def rounding(p: Problem, name: str) -> np.ndarray:
+        # (W_before − W_after)/lr loses the last bits of W: one ulp of W, divided by lr.
+        W = np.asarray(p.params.W[int(name[1:]) - 1])
+        return 2 * np.finfo(W.dtype).eps * np.abs(W) / lr
+
     results = judge_cases(target, one_step, lambda p: run(p, len(p.X)), names, inferred,
-                           lambda n: two_layer_equation(n, depth), shown=shown,
-                           yours=f"{YOURS} (from one SGD step)", explain=explain)
+                          lambda n: two_layer_equation(n, depth), shown=shown,
+                          yours=f"{YOURS} (from one SGD step)", explain=explain, uncertainty=rounding)
     results += _judge_epoch(fn, target, epoch_case, names, shown, lr, batch, run, deltas)
     return CheckResult(target, f"SGD epoch, lr={lr:g}, batch={batch}", tuple(results), seed)
 
@@ -89,24 +94,28 @@ def _judge_epoch(fn, target, case, names, shown, lr, batch, run, deltas) -> list
     return records + mutations(first, case)
 
 
-def check_nn_epoch(fn: Callable, *, lr: float = 0.1, batch: int = 16, activation: str = "relu", seed: int = 0) -> CheckResult:
+def check_nn_epoch(fn: Callable, *, lr: float = 0.1, batch: int = 16, activation: str = "relu", seed: int = 0,
+                   dtype: Any = np.float64) -> CheckResult:
     """Check ``nn_epoch(X, y, W1, W2, lr=…, batch=…)``, which updates W1 and W2 in place.
 
     One step on one batch gives the gradients, (W_before − W_after)/lr, checked
     against Eqs. 10 and 11; a whole epoch (several batches, a partial last one)
     is checked against the reference SGD. Labels are uint8, as in the course.
+    ``dtype=np.float32`` feeds float32 data and weights, as the course does, and
+    judges the updates with the float32 tolerance.
     """
     fn = callable_or_raise(fn, "nn_epoch")
     sigma = act.get(activation)
     return _check_epoch(fn, getattr(fn, "__name__", "nn_epoch"), ("W1", "W2"),
-                        lambda w: Architecture.build(w, hidden=sigma), 2, lr, batch, seed)
+                        lambda w: Architecture.build(w, hidden=sigma), 2, lr, batch, seed, dtype)
 
 
-def check_softmax_regression_epoch(fn: Callable, *, lr: float = 0.1, batch: int = 16, seed: int = 0) -> CheckResult:
+def check_softmax_regression_epoch(fn: Callable, *, lr: float = 0.1, batch: int = 16, seed: int = 0,
+                                   dtype: Any = np.float64) -> CheckResult:
     """Check ``softmax_regression_epoch(X, y, theta, lr=…, batch=…)``, which updates theta in place."""
     fn = callable_or_raise(fn, "softmax_regression_epoch")
     return _check_epoch(fn, getattr(fn, "__name__", "softmax_regression_epoch"), ("theta",),
-                        lambda w: Architecture.build(w), 1, lr, batch, seed)
+                        lambda w: Architecture.build(w), 1, lr, batch, seed, dtype)
 
 
 def check_softmax_loss(fn: Callable, *, seed: int = 0) -> CheckResult:

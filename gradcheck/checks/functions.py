@@ -98,6 +98,8 @@ def check_mlp_grads(
     check_choice("reduction", reduction, ("mean", "sum"))
     target = getattr(fn, "__name__", "fn")
     names = tuple(f"W{i}" for i in range(1, depth + 1))
+    if isinstance(activations, str) or not activations:
+        raise InvalidArgument(f"activations must list at least one activation name, e.g. ('relu', 'tanh'); got {activations!r}.")
     takes_activation = accepts(fn, activation_arg)
     sigmas = [act.get(a) for a in (activations if takes_activation else activations[:1])]
     by_activation = {}
@@ -121,4 +123,4 @@ def check_mlp_grads(
         for label in raised_everywhere:
             del by_activation[label]
     results = tuple(r for rs in by_activation.values() for r in rs)
-    return CheckResult(target, "gradient function, σ ∈ {" + ", ".join(s.label for s in sigmas) + "}", results, seed, unsupported)
+    return CheckResult(target, "gradient function, σ ∈ {" + ", ".join(by_activation) + "}", results, seed, unsupported)

@@ -21,7 +21,8 @@ from gradcheck.grader.spec import Spec, load
 
 def _grade_one(submission: str, spec_path: str, out: str) -> tuple[str, float, list[float]]:
     spec = load(spec_path)
-    result = grade(Path(submission), spec, hide=[Path(out).resolve()])
+    # Other students' folders stay hidden: only this submission is mounted back.
+    result = grade(Path(submission), spec, hide=[Path(out).resolve(), Path(submission).resolve().parent])
     target = Path(out) / Path(submission).name / "results.json"
     formats.write_atomically(target, formats.gradescope(result))
     return Path(submission).name, result.score, [g.score for g in result.checks]

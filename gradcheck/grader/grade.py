@@ -17,7 +17,7 @@ from gradcheck.grader.spec import CheckSpec, Spec
 
 FUNCTION_CONVENTIONS = ("two_layer_grads", "mlp_grads", "nn_epoch", "softmax_regression_epoch", "softmax_loss")
 MAX_OUTPUT = 20_000
-_SEED = re.compile(r"\bseed \d+")
+_SEED = re.compile(r"\bseed\s*=?\s*\d+")
 
 
 @dataclass(frozen=True)
@@ -54,9 +54,11 @@ class Grade:
         return sum(g.check.weight for g in self.checks)
 
 
-def _student_text(text: str) -> str:
+def _student_text(text: str, secret: int | None = None) -> str:
     """A report fit for the student: the secret seeds hidden, the length capped."""
     text = _SEED.sub("seed (hidden)", text)
+    if secret is not None:
+        text = text.replace(str(secret), "(hidden)")
     return text if len(text) <= MAX_OUTPUT else text[:MAX_OUTPUT] + "\n… (output truncated)"
 
 
@@ -74,7 +76,7 @@ def grade_check(submission: Path, spec: Spec, check: CheckSpec, number: int, lay
     start = time.monotonic()
 
     def zero(reason: str) -> Graded:
-        return Graded(check, number, 0.0, "failed", _student_text(reason), time.monotonic() - start)
+        return Graded(check, number, 0.0, "failed", _student_text(reason, spec.seed), time.monotonic() - start)
 
     path = submission / check.file
     if not path.is_file():
@@ -92,14 +94,18 @@ def grade_check(submission: Path, spec: Spec, check: CheckSpec, number: int, lay
                                                **{check.convention: getattr(module, check.function)})
             with judged_by("jax"):
                 result = check_module(module, (check.convention,), activation=check.activation,
-                                      seed=spec.seed + 1000 * number, lr=check.lr, batch=check.batch)[0]
+                                      seed=spec.seed + 1000 * number, lr=check.lr, batch=check.batch,
+                                      dtype=check.dtype)[0]
     except SubmissionError as exc:
         return zero(f"{exc}")
     except Exception as exc:  # a check that could not finish is a zero with a reason, never a crash
         return zero(f"the check could not be completed: {type(exc).__name__}: {exc}")
-    score = _score(check, result)
-    status = "passed" if result.passed else "failed"
-    return Graded(check, number, score, status, _student_text(result.render()), time.monotonic() - start, result)
+    score, status, text = _score(check, result), "passed" if result.passed else "failed", result.render()
+    if result.unsupported:  # a graded check must cover every activation: declining one is not a pass
+        score, status = 0.0, "failed"
+        text = ("Activations your code declined count as failures when grading:\n"
+                + "\n".join(f"  {u}" for u in result.unsupported) + "\n\n" + text)
+    return Graded(check, number, score, status, _student_text(text, spec.seed), time.monotonic() - start, result)
 
 
 def grade(submission: Path, spec: Spec, *, layer: str | None = None, hide: Sequence[Path] = ()) -> Grade:

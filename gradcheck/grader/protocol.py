@@ -18,8 +18,9 @@ from typing import Any, Callable
 import numpy as np
 
 MAX_HEADER = 1 << 20  # 1 MiB of JSON
-MAX_ARRAY = 256 << 20  # 256 MiB per array
-MAX_ARRAYS = 4096
+MAX_ARRAY = 64 << 20  # 64 MiB per array
+MAX_ARRAYS = 1024
+MAX_MESSAGE = 128 << 20  # 128 MiB in all: a gradient answer is far smaller
 
 
 class ProtocolError(Exception):
@@ -80,8 +81,8 @@ def decode(data: Any, arrays: list[np.ndarray], handle: Callable[[int, str], Any
     raise ProtocolError(f"unexpected value kind {kind!r}")
 
 
-def send(fd: int, header: dict, arrays: list[bytes]) -> None:
-    """Write one message to ``fd``."""
+def send(fd: int, header: dict, arrays: list[bytes], write: Callable[[int, memoryview], int] = os.write) -> None:
+    """Write one message to ``fd`` (through ``write``, which may enforce a deadline)."""
     body = json.dumps({**header, "n_arrays": len(arrays)}).encode()
     chunks = [struct.pack(">Q", len(body)), body]
     for blob in arrays:
@@ -89,7 +90,7 @@ def send(fd: int, header: dict, arrays: list[bytes]) -> None:
     payload = b"".join(chunks)
     view = memoryview(payload)
     while view:
-        written = os.write(fd, view)
+        written = write(fd, view)
         view = view[written:]
 
 
@@ -107,11 +108,13 @@ def receive(read: Callable[[int], bytes]) -> tuple[dict, list[np.ndarray]]:
     count = header.get("n_arrays", 0)
     if not isinstance(count, int) or not 0 <= count <= MAX_ARRAYS:
         raise ProtocolError("bad array count")
-    arrays = []
+    arrays, total = [], length
     for _ in range(count):
         (size,) = struct.unpack(">Q", read(8))
-        if size > MAX_ARRAY:
-            raise ProtocolError(f"an array of {size} bytes is over the {MAX_ARRAY}-byte limit")
+        total += size
+        if size > MAX_ARRAY or total > MAX_MESSAGE:
+            raise ProtocolError(f"the message is over its size limit ({MAX_ARRAY} bytes an array, "
+                                f"{MAX_MESSAGE} in all)")
         try:
             array = np.load(io.BytesIO(read(size)), allow_pickle=False)
         except Exception as exc:

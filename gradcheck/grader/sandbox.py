@@ -35,7 +35,28 @@ import numpy as np
 
 from gradcheck.grader import protocol
 
-CHILD = Path(__file__).with_name("child.py")
+CHILD_SOURCES = (Path(__file__).with_name("child.py"), Path(__file__).with_name("protocol.py"))
+
+
+@functools.lru_cache(maxsize=None)
+def _child_dir() -> Path:
+    """A private copy of the sandbox-side code, so the gradcheck package itself can stay hidden."""
+    import tempfile
+
+    folder = Path(tempfile.mkdtemp(prefix="gradcheck-child-"))
+    for source in CHILD_SOURCES:
+        (folder / source.name).write_bytes(source.read_bytes())
+        (folder / source.name).chmod(0o644)
+    folder.chmod(0o755)
+    return folder
+
+
+def _answer_keys() -> list[Path]:
+    """The packages that hold reference solutions: the submission must not import them."""
+    import gradcheck
+    import reference_mlp
+
+    return [Path(gradcheck.__file__).resolve().parent, Path(reference_mlp.__file__).resolve().parent]
 NOBODY = 65534
 CLEAN_ENV = {"PATH": "/usr/bin:/bin", "HOME": "/tmp", "LANG": "C.UTF-8", "OPENBLAS_NUM_THREADS": "1",
              "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "PYTHONDONTWRITEBYTECODE": "1"}
@@ -86,7 +107,7 @@ def _limited(limits: Limits, switch_uid: bool, command: list[str]) -> list[str]:
 
 def _runtime_paths() -> list[Path]:
     """Where this Python, its packages and the sandbox's own code live (they may sit under /tmp)."""
-    paths = {Path(sys.prefix), Path(sys.base_prefix), Path(os.path.realpath(sys.executable)).parent.parent, CHILD.parent}
+    paths = {Path(sys.prefix), Path(sys.base_prefix), Path(os.path.realpath(sys.executable)).parent.parent, _child_dir()}
     paths |= {Path(p) for key in ("purelib", "platlib") if (p := sysconfig.get_paths().get(key))}
     return sorted(p.resolve() for p in paths if p.exists())
 
@@ -101,9 +122,11 @@ def _bwrap(hide: Sequence[Path], mount: Path, namespace_uid: bool, env: dict[str
         command += ["--unshare-user", "--uid", str(NOBODY), "--gid", str(NOBODY)]
     for key, value in env.items():
         command += ["--setenv", key, value]
-    for path in hide:
+    for path in [*_answer_keys(), *hide]:
         if path.is_dir():
             command += ["--tmpfs", str(path)]
+        elif path.exists():
+            command += ["--ro-bind", "/dev/null", str(path)]
     command += ["--ro-bind", str(mount), str(mount)]
     return command + ["--"]
 
@@ -135,7 +158,7 @@ def best_layer() -> str:
     if os.geteuid() != 0:
         candidates = [c for c in candidates if not c.endswith("uid nobody")]
     for layer in candidates:
-        prefix, switch = _command(layer, (), CHILD.parent)
+        prefix, switch = _command(layer, (), _child_dir())
         try:
             probe = subprocess.run(_limited(Limits(seconds=30), switch, prefix + [sys.executable, "-I", "-c", "import numpy"]),
                                    env=CLEAN_ENV, capture_output=True, timeout=60)
@@ -166,7 +189,8 @@ class Sandbox:
         self.token = os.urandom(8).hex()
         self.env = {**CLEAN_ENV, "GRADCHECK_SANDBOX_TOKEN": self.token}
         prefix, switch = _command(self.layer, self.hide, self.submission.parent, self.env)
-        command = prefix + [sys.executable, "-I", "-B", str(CHILD), str(self.submission), str(requests_r), str(replies_w)]
+        child = _child_dir() / "child.py"
+        command = prefix + [sys.executable, "-I", "-B", str(child), str(self.submission), str(requests_r), str(replies_w)]
         self.deadline = time.monotonic() + self.limits.seconds
         self.process = subprocess.Popen(
             _limited(self.limits, switch, command), env=self.env, cwd=str(self.submission.parent),
@@ -175,6 +199,7 @@ class Sandbox:
         )
         os.close(requests_r)
         os.close(replies_w)
+        os.set_blocking(self._requests, False)  # writes wait in select, against the deadline
         header, _ = self._receive()
         if not header.get("ok"):
             raise SubmissionError(str(header.get("error", "the submission could not be imported"))[:2000])
@@ -216,6 +241,16 @@ class Sandbox:
             left -= len(chunk)
         return b"".join(parts)
 
+    def _write(self, fd: int, data: memoryview) -> int:
+        """Write within the time budget: a submission that stops reading cannot stall the grader."""
+        remaining = self.deadline - time.monotonic()
+        if remaining <= 0 or not select.select([], [fd], [], remaining)[1]:
+            self._die(f"time limit of {self.limits.seconds:g} s exceeded; the submission was stopped")
+        try:
+            return os.write(fd, data[: 1 << 16])
+        except BlockingIOError:
+            return 0
+
     def _die(self, reason: str) -> None:
         self.dead = reason
         self.close()
@@ -232,7 +267,7 @@ class Sandbox:
         if self.dead:
             raise SubmissionError(f"the submission's process is no longer running: {self.dead}")
         try:
-            protocol.send(self._requests, header, arrays)
+            protocol.send(self._requests, header, arrays, write=self._write)
         except OSError:
             code = self.process.wait() if self.process else None
             self._die(_exit_reason(code))

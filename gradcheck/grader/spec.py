@@ -17,7 +17,7 @@ A TOML file, kept with the grader and never shown to the submission:
     weight = 10
     partial_credit = true             # score ∝ comparisons passed (default: all or nothing)
     visibility = "visible"            # visible | hidden | after_due_date | after_published
-    lr = 0.1                          # options of the check: activation, lr, batch
+    lr = 0.1                          # options of the check: activation, lr, batch, dtype
 """
 
 from __future__ import annotations
@@ -54,6 +54,7 @@ class CheckSpec:
     activation: str = "relu"
     lr: float = 0.1
     batch: int = 16
+    dtype: str = "float64"
 
 
 @dataclass(frozen=True)
@@ -130,13 +131,22 @@ def load(path: str | Path) -> Spec:
             convention=convention, function=_typed(at, row, "function", str, convention), weight=weight,
             partial_credit=_typed(at, row, "partial_credit", bool, False), visibility=visibility,
             activation=activation, lr=float(_typed(at, row, "lr", (int, float), 0.1)),
-            batch=_typed(at, row, "batch", int, 16),
+            batch=_typed(at, row, "batch", int, 16), dtype=_typed(at, row, "dtype", str, "float64"),
         ))
+        if checks[-1].dtype not in ("float64", "float32"):
+            raise _fail(at, f"dtype must be \"float64\" or \"float32\"; got {checks[-1].dtype!r}")
         if not checks[-1].file:
             raise _fail(at, "file must name the submission file to check, e.g. file = \"simple_ml.py\"")
-    return Spec(
-        name=_typed(where, head, "name", str, path.stem), seed=seed, checks=tuple(checks),
-        time_limit=float(_typed(where, head, "time_limit", (int, float), 60.0)),
-        memory_limit=_typed(where, head, "memory_limit", int, 1024),
-        hide=tuple(_typed(where, head, "hide", list, [])), path=path,
-    )
+        if not checks[-1].lr > 0 or checks[-1].batch < 1:
+            raise _fail(at, f"lr must be > 0 and batch ≥ 1; got lr = {checks[-1].lr:g}, batch = {checks[-1].batch}")
+    time_limit = float(_typed(where, head, "time_limit", (int, float), 60.0))
+    memory_limit = _typed(where, head, "memory_limit", int, 1024)
+    hide = _typed(where, head, "hide", list, [])
+    if not time_limit > 0:
+        raise _fail(where, f"time_limit must be a positive number of seconds; got {time_limit:g}")
+    if memory_limit < 128:
+        raise _fail(where, f"memory_limit must be at least 128 (MiB): Python with numpy needs that; got {memory_limit}")
+    if not all(isinstance(h, str) and h.startswith("/") for h in hide):
+        raise _fail(where, f"hide must list absolute paths as strings; got {hide!r}")
+    return Spec(name=_typed(where, head, "name", str, path.stem), seed=seed, checks=tuple(checks),
+                time_limit=time_limit, memory_limit=memory_limit, hide=tuple(hide), path=path)
