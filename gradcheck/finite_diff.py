@@ -91,7 +91,7 @@ def step_size(x: np.ndarray, method: str, eps: float | None = None) -> np.ndarra
 class _Probe:
     """Evaluates f at copies of x and remembers the smooth piece at x."""
 
-    def __init__(self, f: Function, x: np.ndarray, region: Region | None):
+    def __init__(self, f: Function, x: np.ndarray, region: Region | None, f0: float | None = None):
         if not callable(f):
             raise InvalidArgument(f"f must be a function of one array returning a scalar; got {type(f).__name__}.")
         if region is not None and not callable(region):
@@ -99,7 +99,7 @@ class _Probe:
         self.f, self.x, self.region = f, x, region
         self.evaluations = 0
         self.eps = np.finfo(np.float64).eps  # until f's own precision is known
-        self.f0 = self.value(x.copy(), complex_ok=False)
+        self.f0 = self.value(x.copy(), complex_ok=False) if f0 is None else float(f0)
         if not np.isfinite(self.f0):
             raise InvalidArgument(f"f(x) must be finite to differentiate it; got {self.f0}.")
         self.piece0 = None if region is None else self._pieces(x.copy())
@@ -211,9 +211,10 @@ def gradient(
 
 
 def directional(
-    f: Function, x: np.ndarray, v: np.ndarray, *, method: str = "richardson", region: Region | None = None
+    f: Function, x: np.ndarray, v: np.ndarray, *, method: str = "richardson", region: Region | None = None,
+    f0: float | None = None,
 ) -> Directional:
-    """Estimate ∇f(x)·v in 2 (central), 4 (Richardson) or 1 (complex) evaluations.
+    """Estimate ∇f(x)·v in 2 (central), 4 (Richardson) or 1 (complex) evaluations, plus f(x) unless ``f0`` gives it.
 
     The step is taken along v/‖v‖ and the result scaled back by ‖v‖, so the
     size of v never pushes the step across a kink.
@@ -226,7 +227,7 @@ def directional(
     norm = float(np.linalg.norm(v))
     if norm == 0:
         raise InvalidArgument("direction v is all zeros; a directional derivative needs a nonzero direction.")
-    probe = _Probe(f, x0, region)
+    probe = _Probe(f, x0, region, f0)
     h = float(np.max(step_size(np.array([np.max(np.abs(x0), initial=0.0)]), method, probe.eps)))
     value, error, why = getattr(probe, method)(v / norm, h)
     return Directional(value * norm, error * norm, why is None, method, probe.evaluations, why)
