@@ -150,6 +150,8 @@ def test_missing_files_and_functions_are_zeros_that_say_what_is_there(tmp_path):
         ("[assignment]\nseed = 1\nhide = [3]\n[[check]]\nfile = 'a.py'\nconvention = 'nn_epoch'\n",
          "hide must list absolute paths as strings"),
         ("[assignment]\nseed = 1\n[[check]]\nfile = 'a.py'\nconvention = 'nn_epoch'\nlr = -1\n", "lr must be > 0"),
+        ("[assignment]\nseed = 1\n[[check]]\nfile = 'a.py'\nconvention = 'nn_epoch'\ntime_limit = 0\n",
+         "check 1: time_limit must be a positive number of seconds"),
         ("[assignment]\nseed = 1\n[[check]]\nfile = 'a.py'\nconvention = 'nn_epoch'\ndtype = 'int8'\n",
          "dtype must be \"float64\" or \"float32\""),
         ("[assignment\n", "not valid TOML"),
@@ -225,3 +227,10 @@ def test_the_sandbox_hides_single_files_too(tmp_path):
         pytest.skip("hiding files needs bubblewrap")
     with Sandbox(probe, hide=[secret]) as box:
         assert box.module().read() in ("", "PermissionError", "FileNotFoundError")
+
+
+def test_a_check_can_have_its_own_time_limit(tmp_path):
+    source = (HERE / "hostile" / "infinite_loop.py").read_text()
+    submission, spec, results = setup(tmp_path, source, "time_limit = 2")
+    _, document, elapsed = grade(submission, spec, results)
+    assert "time limit of 2 s exceeded" in document["tests"][0]["output"]

@@ -82,7 +82,7 @@ def grade_check(submission: Path, spec: Spec, check: CheckSpec, number: int, lay
     if not path.is_file():
         present = sorted(p.name for p in submission.iterdir()) if submission.is_dir() else []
         return zero(f"{check.file} was not found in the submission (it contains: {', '.join(present) or 'nothing'}).")
-    limits = Limits(seconds=spec.time_limit, memory_mb=spec.memory_limit)
+    limits = Limits(seconds=check.time_limit or spec.time_limit, memory_mb=check.memory_limit or spec.memory_limit)
     try:
         with Sandbox(path, limits=limits, hide=hide, layer=layer) as box:
             module = box.module()

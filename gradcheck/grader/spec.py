@@ -18,6 +18,7 @@ A TOML file, kept with the grader and never shown to the submission:
     partial_credit = true             # score ∝ comparisons passed (default: all or nothing)
     visibility = "visible"            # visible | hidden | after_due_date | after_published
     lr = 0.1                          # options of the check: activation, lr, batch, dtype
+    time_limit = 30                   # this check's own limits (default: the assignment's)
 """
 
 from __future__ import annotations
@@ -55,6 +56,8 @@ class CheckSpec:
     lr: float = 0.1
     batch: int = 16
     dtype: str = "float64"
+    time_limit: float | None = None  # this check's own limits; default: the assignment's
+    memory_limit: int | None = None
 
 
 @dataclass(frozen=True)
@@ -132,7 +135,13 @@ def load(path: str | Path) -> Spec:
             partial_credit=_typed(at, row, "partial_credit", bool, False), visibility=visibility,
             activation=activation, lr=float(_typed(at, row, "lr", (int, float), 0.1)),
             batch=_typed(at, row, "batch", int, 16), dtype=_typed(at, row, "dtype", str, "float64"),
+            time_limit=_typed(at, row, "time_limit", (int, float, type(None)), None),
+            memory_limit=_typed(at, row, "memory_limit", (int, type(None)), None),
         ))
+        if checks[-1].time_limit is not None and not checks[-1].time_limit > 0:
+            raise _fail(at, f"time_limit must be a positive number of seconds; got {checks[-1].time_limit}")
+        if checks[-1].memory_limit is not None and checks[-1].memory_limit < 128:
+            raise _fail(at, f"memory_limit must be at least 128 (MiB); got {checks[-1].memory_limit}")
         if checks[-1].dtype not in ("float64", "float32"):
             raise _fail(at, f"dtype must be \"float64\" or \"float32\"; got {checks[-1].dtype!r}")
         if not checks[-1].file:
