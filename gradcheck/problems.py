@@ -34,6 +34,7 @@ class Case:
     name: str
     problem: Problem
     purpose: str
+    seed: int | None = None  # the seed the check was run with: what replays this case
 
     def describe(self) -> str:
         """``non-square (5-7-3 sigmoid, m=9, mean)`` for reports."""
@@ -100,11 +101,11 @@ def cases(
     square = (4,) * (depth + 1)
     base = draw(build(rectangular), m=9, seed=seed, reduction=reduction, dtype=dtype)
     return [
-        Case("non-square", base, "m ≠ n ≠ d ≠ k, so a transposed gradient has the wrong shape"),
+        Case("non-square", base, "m ≠ n ≠ d ≠ k, so a transposed gradient has the wrong shape", seed),
         Case("square", draw(build(square), m=4, seed=seed + 1, reduction=reduction, dtype=dtype),
-             "every dimension equal, so only values reveal a transpose"),
+             "every dimension equal, so only values reveal a transpose", seed),
         Case("uint8 labels missing a class", _missing_top_class(draw(build(rectangular), m=9, seed=seed + 2, reduction=reduction, dtype=dtype)),
-             "labels as uint8 and a batch without the largest class"),
+             "labels as uint8 and a batch without the largest class", seed),
         Case("large logits", _large_logits(draw(build(rectangular), m=9, seed=seed + 3, reduction=reduction, dtype=dtype)),
-             f"logits near {LARGE_LOGITS:g}, where exp overflows unless softmax subtracts the row max"),
+             f"logits near {LARGE_LOGITS:g}, where exp overflows unless softmax subtracts the row max", seed),
     ]

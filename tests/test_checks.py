@@ -233,3 +233,13 @@ def test_finite_differences_use_the_precision_the_forward_computes_in():
 def test_more_bad_arguments_raise_a_helpful_error(call, message):
     with pytest.raises(InvalidArgument, match=message):
         call()
+
+
+def test_every_record_names_the_seed_that_replays_it():
+    def sum_not_mean(X, y, W1, W2):
+        return tuple(g * len(X) for g in reference_two_layer()(X, y, W1, W2))
+
+    for result in (check_two_layer_grads(sum_not_mean, seed=10),
+                   check_nn_epoch(lambda X, y, W1, W2, lr=0.1, batch=100: None, seed=10)):
+        assert {c.seed for c in result.comparisons} == {10}
+        assert all("seed 10" in line for line in result.render().splitlines() if line.startswith("  problem:"))

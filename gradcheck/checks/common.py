@@ -103,7 +103,7 @@ def judge_cases(
     for case in cases:
         call = run(case.problem)
         truth = oracle_gradients(case.problem, names)
-        context = dict(witnesses=(yours, truth_name()), problem=case.describe(), seed=case.problem.seed)
+        context = dict(witnesses=(yours, truth_name()), problem=case.describe(), seed=case.seed)
         given = read(case.problem, call) if not call.error else f"your {target} raised {call.error}"
         if isinstance(given, str):
             records = [failed(shown[n], truth[n].shape, given, equation=equation_of(n), **context) for n in names]
@@ -146,7 +146,7 @@ def two_layer_equation(name: str, depth: int) -> equations.Equation:
 
 def mutations(c: adapters.Call, case: Case) -> list[Comparison]:
     """The in-place changes a call made to its inputs, each a failure diagnosed as such."""
-    return mutation_records(c.mutated, case.describe(), case.problem.seed)
+    return mutation_records(c.mutated, case.describe(), case.seed)
 
 
 def mutation_records(mutated: Sequence[Comparison], problem: str | None, seed: int | None) -> list[Comparison]:

@@ -36,7 +36,7 @@ def _check_epoch(
     one_step = [_with_uint8_labels(c) for c in problems.cases(build, depth=depth, seed=seed, dtype=dtype) if c.name != "square"]
     epoch_problem = problems.draw(build((6, 7, 5, 4)[:depth] + (3,)), m=m_epoch, seed=seed + 10, dtype=dtype)
     epoch_case = _with_uint8_labels(Case(f"one epoch, m={m_epoch}, batch={batch}", epoch_problem,
-                                         "several minibatches and a partial last one"))
+                                         "several minibatches and a partial last one", seed))
 
     def run(p: Problem, rows_per_batch: int) -> adapters.Call:
         return adapters.call(fn, [p.X, p.y, *p.params.W], ["X", "y", *weights],
@@ -78,7 +78,7 @@ def _judge_epoch(fn, target, case, names, shown, lr, batch, run, deltas) -> list
     first, second = run(p, batch), run(p, batch)
     after = sgd_epoch(p.arch, p.params, p.X, p.y, lr=lr, batch=batch)
     truth = {n: a - b for n, a, b in zip(names, after.W, p.params.W)}
-    ctx = dict(witnesses=(YOURS, "reference SGD"), equation=equations.SGD, problem=case.describe(), seed=p.seed)
+    ctx = dict(witnesses=(YOURS, "reference SGD"), equation=equations.SGD, problem=case.describe(), seed=case.seed)
     moved = None if first.error else deltas(p, first)
     if first.error or isinstance(moved, str):
         note = f"your {target} raised {first.error}" if first.error else moved
@@ -128,7 +128,7 @@ def check_softmax_loss(fn: Callable, *, seed: int = 0) -> CheckResult:
         h = mlp.forward(p.arch, p.params, p.X).Z[-1]
         expected = np.array(mlp.loss(p.arch, p.params, p.X, p.y, "mean"))
         c = adapters.call(fn, [h, p.y], ["Z", "y"])
-        ctx = dict(witnesses=(YOURS, "reference"), equation=equations.LOSS, problem=case.describe(), seed=p.seed)
+        ctx = dict(witnesses=(YOURS, "reference"), equation=equations.LOSS, problem=case.describe(), seed=case.seed)
         value = None if c.error else adapters.as_float_array(c.output)
         if c.error or isinstance(value, str) or np.shape(value) not in ((), (1,)):
             note = (f"your {target} raised {c.error}" if c.error else

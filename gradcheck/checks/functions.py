@@ -57,7 +57,7 @@ def check_two_layer_grads(
     target = getattr(fn, "__name__", "fn")
     if problem is not None:
         sigma = given_problem(problem, depth=2).arch.activations[0]
-        cases = [Case("given", problem, "the problem you supplied")]
+        cases = [Case("given", problem, "the problem you supplied", problem.seed)]
     else:
         cases = problems.cases(lambda w: Architecture.build(w, hidden=sigma), depth=2, seed=seed,
                                reduction=reduction, dtype=dtype)
@@ -104,7 +104,7 @@ def check_mlp_grads(
     sigmas = [act.get(a) for a in (activations if takes_activation else activations[:1])]
     by_activation = {}
     for sigma in sigmas:
-        cases = ([Case("given", problem, "the problem you supplied")] if problem is not None else
+        cases = ([Case("given", problem, "the problem you supplied", problem.seed)] if problem is not None else
                  problems.cases(lambda w: Architecture.build(w, hidden=sigma), depth=depth, seed=seed,
                                 reduction=reduction, dtype=dtype))
 
