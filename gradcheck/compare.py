@@ -127,6 +127,7 @@ class Comparison:
     note: str | None = None
     diagnosis: str | None = None
     bug: str | None = None  # the catalog id of the diagnosed mistake
+    allowance: float = 0.0  # the largest error estimate of a witness added to an entry's allowance
 
     @property
     def verdict(self) -> Verdict:
@@ -212,46 +213,65 @@ def compare(
     a, b = _as_values(f"{witnesses[0]} {tensor}", actual), _as_values(f"{witnesses[1]} {tensor}", expected)
     tol = tolerance or tolerance_for(a.dtype, b.dtype)
     mask = np.ones(b.shape, dtype=bool) if checkable is None else np.asarray(checkable, dtype=bool)
-    if mask.shape != b.shape:
+    if mask.shape != np.shape(b):
         raise InvalidArgument(f"checkable must have the expected shape {b.shape}; got {mask.shape}.")
     if uncertainty is not None and np.shape(uncertainty) not in ((), b.shape):
         raise InvalidArgument(f"uncertainty must be a number or have the expected shape {b.shape}; got {np.shape(uncertainty)}.")
-    b64 = np.real(b).astype(np.float64)
-    mask = mask & np.isfinite(b64)  # a witness that could not estimate an entry leaves it NaN
+    b64 = np.asarray(np.real(b), dtype=np.float64)
+    finite = np.isfinite(b64)  # a witness that could not estimate an entry leaves it NaN
+    everywhere = checkable is None and bool(finite.all())
+    mask = True if everywhere else mask & finite
+    checked = b64.size if everywhere else int(np.count_nonzero(mask))
     common = dict(
         tensor=tensor, equation=equation, witnesses=tuple(witnesses), expected_shape=tuple(b.shape),
         actual_shape=tuple(a.shape), dtype=str(a.dtype if a.dtype.kind == "f" else b.dtype), tolerance=tol,
-        not_checkable=int(mask.size - np.count_nonzero(mask)), not_checkable_reason=not_checkable_reason,
-        problem=problem, seed=seed,
+        not_checkable=b64.size - checked, not_checkable_reason=not_checkable_reason, problem=problem, seed=seed,
     )
     if a.shape != b.shape:
         return Comparison(**common, checked=0, mismatches=0, max_abs_err=np.inf, max_rel_err=np.inf, worst=(),
                           scale=np.nan, note=_shape_note(a.shape, b.shape))
-    a64 = np.real(a).astype(np.float64)
-    scale = float(np.max(np.abs(b64[mask]), initial=0.0)) or 1.0
+    a64 = np.asarray(np.real(a), dtype=np.float64)
+    magnitude = np.abs(b64.reshape(-1)).reshape(b.shape)  # its own array, even for 0-d input
+    scale = float(np.max(magnitude, where=mask, initial=0.0)) or 1.0
+    extra = 0.0
     with np.errstate(invalid="ignore", over="ignore"):
-        abs_err = np.array(np.abs(a64 - b64), dtype=np.float64)  # an array even for 0-d input
-        abs_err[~np.isfinite(a64) & mask] = np.inf
-        denom = np.maximum(np.abs(b64), tol.floor * scale)
+        abs_err = np.abs((a64 - b64).reshape(-1)).reshape(b.shape)
+        nonfinite = ~np.isfinite(a64) & mask
+        abs_err[nonfinite] = np.inf
+        denom = np.maximum(magnitude, tol.floor * scale, out=magnitude)
         rel_err = abs_err / denom
-        allowed = tol.rtol * denom + (0.0 if uncertainty is None else np.asarray(uncertainty, dtype=np.float64))
-        bad = mask & ~(abs_err <= allowed)
-    checked = int(np.count_nonzero(mask))
-    ranked_from = bad if bad.any() else mask
-    order = np.argsort(-np.where(ranked_from, rel_err, -np.inf), axis=None, kind="stable")[: min(worst, int(ranked_from.sum()))]
+        allowed = np.multiply(denom, tol.rtol, out=denom)
+        if uncertainty is not None:
+            extra = np.asarray(uncertainty, dtype=np.float64)
+            allowed += extra
+            extra = float(np.max(extra, where=mask, initial=0.0, out=None) if extra.shape else extra)
+        bad = ~(abs_err <= allowed) & mask
+    mismatches = int(np.count_nonzero(bad))
     entries = tuple(
         Entry(tuple(int(i) for i in np.unravel_index(k, b.shape)), float(a64.flat[k]), float(b64.flat[k]),
               float(abs_err.flat[k]), float(rel_err.flat[k]))
-        for k in order
+        for k in _worst(rel_err, bad if mismatches else mask, worst)
     )
-    nonfinite = int(np.count_nonzero(~np.isfinite(a64) & mask))
+    n_nonfinite = int(np.count_nonzero(nonfinite))
     return Comparison(
         **common,
         checked=checked,
-        mismatches=int(np.count_nonzero(bad)),
-        max_abs_err=float(np.max(abs_err[mask], initial=0.0)),
-        max_rel_err=float(np.max(rel_err[mask], initial=0.0)),
+        mismatches=mismatches,
+        max_abs_err=float(np.max(abs_err, where=mask, initial=0.0)),
+        max_rel_err=float(np.max(rel_err, where=mask, initial=0.0)),
         worst=entries,
         scale=scale,
-        note=f"{nonfinite} entr{'y is' if nonfinite == 1 else 'ies are'} NaN or infinite" if nonfinite else None,
+        allowance=extra,
+        note=f"{n_nonfinite} entr{'y is' if n_nonfinite == 1 else 'ies are'} NaN or infinite" if n_nonfinite else None,
     )
+
+
+def _worst(rel_err: np.ndarray, among: np.ndarray | bool, n: int) -> np.ndarray:
+    """Flat indices of the ``n`` largest relative errors among ``among``, largest first, ties by index."""
+    ranked = rel_err.ravel() if among is True else np.where(among, rel_err, -np.inf).ravel()
+    n = min(n, ranked.size if among is True else int(np.count_nonzero(among)))
+    if n == 0:
+        return np.zeros(0, dtype=np.intp)
+    cut = np.partition(ranked, ranked.size - n)[ranked.size - n]  # the n-th largest value
+    candidates = np.flatnonzero(ranked >= cut)  # every entry tied with it too, in index order
+    return candidates[np.argsort(-ranked[candidates], kind="stable")[:n]]

@@ -31,6 +31,7 @@ Function = Callable[[np.ndarray], float]
 Region = Callable[[np.ndarray], np.ndarray]
 
 METHODS = ("central", "richardson", "complex")
+EVALUATIONS = {"central": 2, "richardson": 4, "complex": 1}  # evaluations of f per estimate
 COMPLEX_STEP = 1e-20
 KINK_REASON = "a perturbation of ±h crosses a non-differentiable point (kink) of an activation"
 NONFINITE_REASON = "f is not finite at a perturbed point"
@@ -152,13 +153,13 @@ class _Probe:
         fine, err_fine, why = self.central(direction, h / 2)
         if why:
             return np.nan, 0.0, why
-        return (4 * fine - coarse) / 3, (4 * err_fine + err_coarse) / 3, None
+        return _richardson(coarse, fine), _richardson(-err_coarse, err_fine), None
 
     def complex(self, direction: np.ndarray, h: float) -> tuple[float, float, str | None]:
         """Im f(x + ih·d) / h, exact on a smooth piece; undefined on a kink itself."""
         # The imaginary step never crosses a kink, but a point sitting on one
         # (within a few ulps) has no derivative: probe the smallest real move.
-        nudge = 4 * np.finfo(np.float64).eps * max(1.0, float(np.max(np.abs(self.x * direction))))
+        nudge = float(_nudge(np.max(np.abs(self.x * direction))))
         if not (self.same_piece(self.x + nudge * direction) and self.same_piece(self.x - nudge * direction)):
             return np.nan, 0.0, KINK_REASON
         point = self.x.astype(np.complex128) + 1j * h * direction
@@ -175,6 +176,52 @@ class _Probe:
             return np.nan, 0.0, NONFINITE_REASON
         value = out.imag / h
         return value, np.finfo(np.float64).eps * abs(value), None
+
+
+def _richardson(coarse, fine):
+    """(4·D(h/2) − D(h)) / 3: the O(h²) terms of two central differences cancel."""
+    return (4 * fine - coarse) / 3
+
+
+def _nudge(x: np.ndarray) -> np.ndarray:
+    """The smallest real move that tells a point on a kink from one beside it."""
+    return 4 * np.finfo(np.float64).eps * np.maximum(1.0, np.abs(x))
+
+
+Stacked = Callable[[np.ndarray], "tuple[np.ndarray, np.ndarray]"]
+
+
+def stacked(at: Stacked, x: np.ndarray, method: str, f0: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Estimate many scalar derivatives φ_b'(0) at once, one array of steps per evaluation.
+
+    ``at(t)`` returns φ_b(t_b) for every b (t real, or complex for the complex
+    step) and whether each evaluation left its smooth piece; ``x`` holds the
+    value each step is scaled to. Returns the estimates (NaN where not
+    checkable), their rounding errors, and why each failed ("" when it did not).
+    """
+    check_choice("method", method, METHODS)
+    x = np.asarray(x, dtype=np.float64)
+    h = step_size(x, method)
+    eps = np.finfo(np.float64).eps
+    if method == "complex":
+        crossed = at(_nudge(x))[1] | at(-_nudge(x))[1]
+        out = at(1j * h)[0]
+        values, nonfinite = np.imag(out) / h, ~np.isfinite(out)
+        error = eps * np.abs(values)
+    else:
+        def central(step):
+            (plus, c_plus), (minus, c_minus) = at(step), at(-step)
+            rounding = eps * np.maximum(np.maximum(np.abs(plus), np.abs(minus)), abs(f0)) / step
+            return (plus - minus) / (2 * step), rounding, c_plus | c_minus, ~(np.isfinite(plus) & np.isfinite(minus))
+
+        values, error, crossed, nonfinite = central(h)
+        if method == "richardson":
+            fine, err_fine, c_fine, n_fine = central(h / 2)
+            values, error = _richardson(values, fine), _richardson(-error, err_fine)
+            crossed, nonfinite = crossed | c_fine, nonfinite | n_fine
+    values = np.where(crossed | nonfinite, np.nan, values)
+    reasons = np.where(crossed, KINK_REASON, np.where(nonfinite, NONFINITE_REASON, ""))
+    return values, np.where(np.isnan(values), 0.0, error), reasons
 
 
 def _prepare(x: np.ndarray) -> np.ndarray:

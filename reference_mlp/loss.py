@@ -11,10 +11,10 @@ REDUCTIONS = ("mean", "sum")
 
 
 def logsumexp(h: np.ndarray) -> np.ndarray:
-    """Row-wise log Σ exp(h), shifted by each row's largest real part; −inf entries count as absent."""
-    shift = np.max(np.real(h), axis=1, keepdims=True)
+    """Row-wise (last axis) log Σ exp(h), shifted by each row's largest real part; −inf entries count as absent."""
+    shift = np.max(np.real(h), axis=-1, keepdims=True)
     shift = np.where(np.isfinite(shift), shift, 0.0)
-    return shift + np.log(np.sum(np.exp(h - shift), axis=1, keepdims=True))
+    return shift + np.log(np.sum(np.exp(h - shift), axis=-1, keepdims=True))
 
 
 def log_softmax(h: np.ndarray) -> np.ndarray:
@@ -34,6 +34,26 @@ def one_hot(y: np.ndarray, k: int, dtype=np.float64) -> np.ndarray:
     return rows
 
 
+def example_losses(h: np.ndarray, true_class: np.ndarray) -> np.ndarray:
+    """−log S_y for every example: logits ``h`` (…, m, k), ``true_class`` the boolean I_y (m, k).
+
+    Leading axes of ``h`` are kept, so a stack of perturbed logits is scored in one call.
+    """
+    if h.shape[-1] == 1:
+        return np.zeros(h.shape[:-1], dtype=h.dtype)
+    # −log S_y = log(1 + Σ_{j≠y} e^{h_j − h_y}) = softplus(log Σ_{j≠y} e^{h_j} − h_y): the
+    # same number as h_y − log Σ e^{h}, but its derivatives keep their digits when S_y ≈ 1.
+    others = np.where(true_class, -np.inf, h)
+    h_y = np.sum(np.where(true_class, h, 0), axis=-1)
+    return softplus(logsumexp(others)[..., 0] - h_y)
+
+
+def reduce_losses(losses: np.ndarray, reduction: str) -> np.ndarray:
+    """ℓ_ce over the batch (the last axis of ``losses``): their mean or their sum."""
+    total = np.sum(losses, axis=-1)
+    return total / losses.shape[-1] if reduction == "mean" else total
+
+
 def softmax_cross_entropy(
     h: np.ndarray, y: np.ndarray, reduction: str = "mean"
 ) -> tuple[float, np.ndarray]:
@@ -46,16 +66,10 @@ def softmax_cross_entropy(
     m, k = h.shape
     y = as_labels(y, m=m, k=k)
     check_choice("reduction", reduction, REDUCTIONS)
-    rows = np.arange(m)
-    # −log S_y = log(1 + Σ_{j≠y} e^{h_j − h_y}) = softplus(log Σ_{j≠y} e^{h_j} − h_y): the
-    # same number as h_y − log Σ e^{h}, but its derivatives keep their digits when S_y ≈ 1.
     true_class = one_hot(y, k) > 0
-    others = np.where(true_class, -np.inf, h)
-    losses = softplus(logsumexp(others)[:, 0] - h[rows, y]) if k > 1 else np.zeros(m, dtype=h.dtype)
+    value = reduce_losses(example_losses(h, true_class), reduction)
     # ∇_h ℓ_ce = S − I_y  (docs/equations.md, "Loss"); at the true class S_y − 1 is
     # written −Σ_{j≠y} S_j, which does not cancel when the prediction is confident.
     S = np.exp(log_softmax(h))
     grad = np.where(true_class, -np.sum(np.where(true_class, 0, S), axis=1, keepdims=True), S)
-    if reduction == "mean":
-        return np.sum(losses) / m, grad / m
-    return np.sum(losses), grad
+    return value, grad / m if reduction == "mean" else grad

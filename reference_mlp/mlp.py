@@ -192,13 +192,20 @@ def check_params(arch: Architecture, params: Params, *, allow_complex: bool = Fa
 
 def forward(arch: Architecture, params: Params, X: np.ndarray) -> Cache:
     """Run Eq. 12 and keep every Zᵢ and pre-activation Aᵢ = ZᵢWᵢ + bᵢ."""
-    Z = [X]
-    A = []
-    for W, b, sigma in zip(params.W, params.b, arch.activations):
-        a = Z[-1] @ W if b is None else Z[-1] @ W + b
-        A.append(a)
-        Z.append(sigma(a))  # Eq. 12: Z_{i+1} = σᵢ(ZᵢWᵢ + bᵢ)
-    return Cache(tuple(Z), tuple(A))
+    return propagate(arch, params, X, start=1)
+
+
+def propagate(arch: Architecture, params: Params, Z: np.ndarray, start: int) -> Cache:
+    """Run Eq. 12 from layer ``start`` (1-based) on, given Z_start; keep what it computes.
+
+    ``Z`` may carry leading axes (a stack of batches): every layer broadcasts over them.
+    """
+    Zs, As = [Z], []
+    for W, b, sigma in zip(params.W[start - 1 :], params.b[start - 1 :], arch.activations[start - 1 :]):
+        a = Zs[-1] @ W if b is None else Zs[-1] @ W + b
+        As.append(a)
+        Zs.append(sigma(a))  # Eq. 12: Z_{i+1} = σᵢ(ZᵢWᵢ + bᵢ)
+    return Cache(tuple(Zs), tuple(As))
 
 
 def backward(arch: Architecture, params: Params, cache: Cache, y: np.ndarray, reduction: str = "mean") -> Gradients:

@@ -1,0 +1,167 @@
+"""The default verification of a gradient on a known network: every entry, three witnesses, a few forward passes.
+
+Given a problem the reference network can compute and your gradients of its
+parameters, ``verify`` checks
+
+1. every entry against the closed form (Eqs. 14 and 15): one forward and one
+   backward pass in numpy;
+2. every entry against JAX autodiff in float64: one compiled call;
+3. ⟨yours, abᵀ⟩ = aᵀ(yours)b along ``directions`` seeded random rank-one
+   directions per tensor against finite differences of the forward pass
+   (``network_fd``): the witness that needs no derivative at all.
+
+Cost on the MNIST-sized net is a handful of forward passes, against the 2P
+loss evaluations of a per-entry check (``bench/peers.py`` measures both).
+
+Entries fed by a pre-activation sitting exactly on a kink are not checkable:
+σ' has no value there, and the witnesses' choice σ'(0) = 0 is a convention,
+not a rule your code must follow. Near a kink (but not on it) every entry is
+checked: the complex step never crosses one.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+import numpy as np
+
+from gradcheck import equations, network_fd, oracle
+from gradcheck.compare import Comparison, compare, failed, tolerance_for
+from gradcheck.finite_diff import METHODS
+from gradcheck.witnesses import CLOSED_FORM, FD, JAX, Problem
+from reference_mlp import mlp
+from reference_mlp.validation import InvalidArgument, check_choice, check_positive_int
+
+YOURS = "yours"
+KINK_REASON = "a pre-activation feeding this entry sits exactly on a kink, where σ' has no value"
+
+
+@dataclass(frozen=True)
+class Verification:
+    """Your gradients of one problem, judged entrywise by two exact witnesses and along random directions by a third."""
+
+    problem: Problem
+    comparisons: tuple[Comparison, ...]
+    directions: int
+    seconds: float
+
+    @property
+    def passed(self) -> bool:
+        """True when no comparison failed (not checkable entries are not failures)."""
+        return all(c.passed for c in self.comparisons)
+
+    @property
+    def failures(self) -> tuple[Comparison, ...]:
+        """The comparisons that failed, in the order they were made."""
+        return tuple(c for c in self.comparisons if not c.passed)
+
+    @property
+    def not_checkable(self) -> int:
+        """Entries of your gradients no exact witness could judge (they sit on a kink)."""
+        return sum(c.not_checkable for c in self.comparisons if c.witnesses[1] == CLOSED_FORM)
+
+
+def verify(
+    problem: Problem,
+    gradients: Mapping[str, Any],
+    *,
+    directions: int = 2,
+    method: str = "complex",
+    seed: int = 0,
+    use_jax: bool = True,
+) -> Verification:
+    """Judge ``gradients`` (``{"W1": …, "b1": …, …}``, one per parameter) as the gradients of ``problem``'s loss.
+
+    ``directions`` random rank-one directions per tensor (drawn from ``seed``)
+    are checked by finite differences with ``method`` ("complex", "richardson"
+    or "central"); ``use_jax=False`` leaves out the JAX oracle.
+    """
+    start = time.perf_counter()
+    if not isinstance(problem, Problem):
+        raise InvalidArgument(f"problem must be a gradcheck.Problem (see make_problem); got {type(problem).__name__}.")
+    directions = check_positive_int("directions", directions) if directions else 0
+    check_choice("method", method, METHODS)
+    p = problem
+    names = tuple(p.params.tensors())
+    yours = _named(gradients, names)
+    cache = mlp.forward(p.arch, p.params, p.X)
+    truth = {CLOSED_FORM: mlp.backward(p.arch, p.params, cache, p.y, p.reduction)}
+    if use_jax:
+        truth[JAX] = oracle.gradients(p.arch, p.params, p.X, p.y, p.reduction)
+    ambiguous = _on_kink(p, cache, truth[CLOSED_FORM])
+    rng = np.random.default_rng(seed)
+    two_layer_form = p.arch.depth == 2 and not any(p.arch.bias) and p.arch.activations[-1].name == "identity"
+    comparisons = []
+    for name in names:
+        context = dict(equation=equations.for_tensor(name, p.arch.depth, two_layer_form), problem=p.describe(), seed=p.seed)
+        for witness, grads in truth.items():
+            mask = None if name not in ambiguous else ~ambiguous[name]
+            comparisons.append(compare(yours[name], grads.tensors()[name], tensor=name, witnesses=(YOURS, witness),
+                                       checkable=mask, not_checkable_reason=KINK_REASON if mask is not None else None,
+                                       **context))
+        for k in range(directions):
+            comparisons.append(_directional(p, name, yours[name], rng, k, method, cache, truth[CLOSED_FORM].loss,
+                                            bool(ambiguous), context))
+    return Verification(p, tuple(comparisons), directions, time.perf_counter() - start)
+
+
+def _named(gradients: Mapping[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
+    if not isinstance(gradients, Mapping):
+        raise InvalidArgument(f"gradients must be a dict from tensor name to array, like {{'W1': …}}; got {type(gradients).__name__}.")
+    missing = [n for n in names if n not in gradients]
+    extra = [str(n) for n in gradients if n not in names]
+    if missing or extra:
+        raise InvalidArgument(
+            f"gradients must name exactly this network's parameters, {', '.join(names)}; "
+            + "; ".join(part for part in (f"missing {', '.join(missing)}" if missing else "",
+                                          f"unexpected {', '.join(extra)}" if extra else "") if part) + "."
+        )
+    return dict(gradients)
+
+
+def _directional(p: Problem, name: str, given: Any, rng: np.random.Generator, k: int, method: str,
+                 cache: mlp.Cache, loss: float, on_kink: bool, context: dict) -> Comparison:
+    """⟨yours, v⟩ against finite differences along v: v = abᵀ for a matrix, a random vector for a bias."""
+    shape = p.params.tensors()[name].shape
+    label = f"{name}·v{k + 1}"
+    a = rng.standard_normal(shape[0])
+    b = rng.standard_normal(shape[1]) if len(shape) == 2 else None
+    given = np.asarray(given)
+    if given.shape != shape or given.dtype.kind not in "biuf":
+        return failed(label, (), f"not compared along directions: {name} must be a real array of shape {shape}",
+                      witnesses=(YOURS, FD), **context)
+    if b is None:
+        estimate = network_fd.directional(p, name, a, method=method, cache=cache, loss=loss, on_kink=on_kink)
+        projected, magnitude = float(given @ a), float(np.abs(given) @ np.abs(a))
+    else:
+        estimate = network_fd.rank_one(p, name, a, b, method=method, cache=cache, loss=loss, on_kink=on_kink)
+        projected, magnitude = float(a @ given @ b), float(np.abs(a) @ np.abs(given) @ np.abs(b))
+    # A sum of P products rounds on the scale of Σ|a||yours||b|, not of the (possibly cancelling) result.
+    rounding = tolerance_for(given.dtype).rtol * magnitude + estimate.error
+    return compare(projected, estimate.value if estimate.checkable else np.nan, tensor=label, witnesses=(YOURS, FD),
+                   tolerance=tolerance_for(given.dtype), uncertainty=np.asarray(rounding),
+                   not_checkable_reason=estimate.reason, **context)
+
+
+def _on_kink(p: Problem, cache: mlp.Cache, grads: mlp.Gradients) -> dict[str, np.ndarray]:
+    """Which gradient entries depend on σ' at a pre-activation exactly on a kink.
+
+    The dependence is followed backwards like Eqs. 14 and 15 themselves, with
+    absolute values so that nothing cancels: an entry is marked when any path
+    from an on-kink unit reaches it.
+    """
+    on = [sigma.piece(a) % 2 == 1 for sigma, a in zip(p.arch.activations, cache.A)]
+    if not any(o.any() for o in on):
+        return {}
+    marked: dict[str, np.ndarray] = {}
+    reach = np.zeros_like(cache.Z[-1])  # how much of G_{i+1} depends on an on-kink σ'
+    for i in reversed(range(p.arch.depth)):
+        slope = np.abs(p.arch.activations[i].derivative(cache.A[i])) + on[i]
+        delta = reach * slope + on[i] * np.abs(grads.G[i + 1])  # G_{i+1} ∘ σᵢ', Eq. 14's inner product
+        marked[f"W{i + 1}"] = np.abs(cache.Z[i]).T @ delta > 0  # Eq. 15
+        if p.params.b[i] is not None:
+            marked[f"b{i + 1}"] = delta.sum(axis=0) > 0
+        reach = delta @ np.abs(p.params.W[i]).T  # Eq. 14
+    return marked

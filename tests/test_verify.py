@@ -1,0 +1,161 @@
+"""verify(): every entry against the closed form and JAX, plus finite differences along random directions."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+
+from gradcheck import strategies
+from gradcheck.compare import Verdict
+from gradcheck.diagnose import variant_gradients
+from gradcheck.report import render
+from gradcheck.verify import KINK_REASON, verify
+from gradcheck.witnesses import CLOSED_FORM, FD, JAX, Problem, closed_form, make_problem
+from reference_mlp import Architecture, InvalidArgument
+
+
+def relu_net(widths=(20, 16, 5), m=8, seed=0, bias=False) -> Problem:
+    return make_problem(Architecture.build(widths, hidden="relu", bias=bias), m=m, seed=seed)
+
+
+def params_of(p: Problem, truth: dict) -> dict:
+    return {name: truth[name] for name in p.params.tensors()}
+
+
+def correct(p: Problem) -> dict:
+    return params_of(p, closed_form(p))
+
+
+def with_entry_off(p: Problem, rel: float) -> dict:
+    grads = correct(p)
+    W1 = grads["W1"].copy()
+    W1.flat[np.argmax(np.abs(W1))] *= 1 + rel
+    grads["W1"] = W1
+    return grads
+
+
+@settings(max_examples=30, deadline=None)
+@given(problem=strategies.problems(strategies.architectures(bias=True)))
+def test_correct_gradients_pass_on_any_network(problem):
+    result = verify(problem, correct(problem))
+    assert result.passed, "\n".join(render(c) for c in result.failures)
+
+
+def test_each_tensor_is_judged_by_all_three_witnesses():
+    p = relu_net(bias=True)
+    result = verify(p, correct(p), directions=3)
+    for name in ("W1", "b1", "W2", "b2"):
+        judged = [c.witnesses[1] for c in result.comparisons if c.tensor.split("·")[0] == name]
+        assert judged == [CLOSED_FORM, JAX, FD, FD, FD]
+
+
+@pytest.mark.parametrize("bug, grads", [
+    ("one entry off by a relative 1e-3", lambda p: with_entry_off(p, 1e-3)),
+    ("one entry off by a relative 1e-6", lambda p: with_entry_off(p, 1e-6)),
+    ("missing σ'", lambda p: params_of(p, variant_gradients(p, derivative="none"))),
+    ("pre-activation for activation", lambda p: params_of(p, variant_gradients(p, dW_from="preactivation"))),
+    ("sum instead of mean", lambda p: {k: v * len(p.X) for k, v in correct(p).items()}),
+    ("sign flip", lambda p: {k: -v for k, v in correct(p).items()}),
+])
+@pytest.mark.parametrize("widths, m", [((20, 16, 5), 8), ((32, 24, 16, 10), 16)])
+def test_every_planted_bug_fails(bug, grads, widths, m):
+    p = relu_net(widths, m)
+    result = verify(p, grads(p))
+    assert not result.passed
+    assert {c.witnesses[1] for c in result.failures} >= {CLOSED_FORM, JAX}
+
+
+def test_a_wrong_direction_of_the_whole_gradient_fails_the_finite_difference_witness_too():
+    p = relu_net()
+    result = verify(p, {k: -v for k, v in correct(p).items()})
+    assert any(c.witnesses[1] == FD for c in result.failures)
+
+
+def test_pre_activations_within_1e_7_of_the_kink_are_checked_and_pass():
+    p = relu_net(m=8, seed=4)
+    X, W1 = p.X.copy(), p.params.W[0]
+    for row in range(3):
+        X[row, -1] -= (X[row] @ W1[:, row] - 1e-7 * (-1) ** row) / W1[-1, row]
+    p = Problem(p.arch, p.params, X, p.y)
+    result = verify(p, correct(p))
+    assert result.passed and result.not_checkable == 0
+
+
+def test_entries_fed_by_a_pre_activation_exactly_on_the_kink_are_not_checkable_not_failed():
+    p = relu_net((4, 3, 2), m=3)
+    X, W1 = p.X.copy(), p.params.W[0].copy()
+    X[0] = [1.0, -1.0, 0.0, 0.0]
+    W1[1, 0] = W1[0, 0]  # (XW₁)[0, 0] = W₁[0, 0] − W₁[1, 0] = 0 exactly
+    p = Problem(p.arch, p.params.replace("W1", W1), X, p.y)
+    # Your σ'(0) = 1 where the witnesses take 0: a different convention, not a bug.
+    assert (X @ W1)[0, 0] == 0.0
+    yours = correct(p)
+    extra = np.zeros((3, 3))
+    extra[0, 0] = closed_form(p)["G2"][0, 0]  # the term σ'(0) = 1 adds to G₂ ∘ σ'
+    yours["W1"] = yours["W1"] + X.T @ extra  # Eq. 15 with it
+    result = verify(p, yours)
+    assert result.passed, "\n".join(render(c) for c in result.failures)
+    W1_record = next(c for c in result.comparisons if c.tensor == "W1" and c.witnesses[1] == CLOSED_FORM)
+    assert W1_record.not_checkable == 2 and W1_record.not_checkable_reason == KINK_REASON
+    assert result.not_checkable == 2  # W1[0, 0] and W1[1, 0]
+    assert "exactly on a kink" in render(W1_record)
+    yours["W2"] = yours["W2"] * 2  # a real bug elsewhere still fails
+    assert not verify(p, yours).passed
+
+
+def test_float32_gradients_are_judged_at_float32_tolerance():
+    p = relu_net()
+    result = verify(p, {k: v.astype(np.float32) for k, v in correct(p).items()})
+    assert result.passed
+    assert {c.tolerance.rtol for c in result.comparisons} == {1e-4}
+
+
+def test_the_closed_form_alone_needs_no_jax():
+    p = relu_net()
+    result = verify(p, correct(p), use_jax=False, directions=1)
+    assert {c.witnesses[1] for c in result.comparisons} == {CLOSED_FORM, FD}
+
+
+def test_the_same_seed_draws_the_same_directions():
+    p = relu_net()
+    grads = with_entry_off(p, 1e-3)
+    first, again = verify(p, grads, seed=7), verify(p, grads, seed=7)
+    other = verify(p, grads, seed=8)
+    values = [[e.actual for c in r.comparisons if c.witnesses[1] == FD for e in c.worst] for r in (first, again, other)]
+    assert values[0] == values[1] != values[2]
+
+
+def test_a_directional_record_prints_the_allowance_it_added():
+    p = relu_net()
+    record = next(c for c in verify(p, correct(p)).comparisons if c.witnesses[1] == FD)
+    assert record.verdict is Verdict.PASS and record.allowance > 0
+    assert "plus up to" in render(record) and "own rounding error" in render(record)
+
+
+def test_gradients_of_the_wrong_shape_or_kind_fail_with_the_reason():
+    p = relu_net()
+    grads = correct(p)
+    grads["W1"] = grads["W1"].T
+    result = verify(p, grads)
+    notes = {c.note for c in result.failures}
+    assert any("transposed" in (n or "") for n in notes)
+    assert any("must be a real array of shape (20, 16)" in (n or "") for n in notes)
+
+
+@pytest.mark.parametrize("problem, grads, message", [
+    ("not a problem", {}, "problem must be a gradcheck.Problem"),
+    (None, [1, 2], "gradients must be a dict"),
+    (None, {"W1": 0}, "missing W2"),
+    (None, {"W1": 0, "W2": 0, "b1": 0}, "unexpected b1"),
+])
+def test_bad_arguments_say_what_was_expected(problem, grads, message):
+    with pytest.raises(InvalidArgument, match=message):
+        verify(relu_net() if problem is None else problem, grads)
+
+
+def test_directions_must_be_a_positive_count_or_zero():
+    p = relu_net()
+    assert len(verify(p, correct(p), directions=0).comparisons) == 4
+    with pytest.raises(InvalidArgument, match="directions"):
+        verify(p, correct(p), directions=-1)
