@@ -118,7 +118,7 @@ class Comparison:
     not_checkable: int
     max_abs_err: float
     max_rel_err: float
-    worst: tuple[Entry, ...]
+    worst: tuple[Entry, ...]  # the worst mismatches, or if all match the entry closest to failing
     tolerance: Tolerance
     scale: float
     not_checkable_reason: str | None = None
@@ -250,7 +250,7 @@ def compare(
     entries = tuple(
         Entry(tuple(int(i) for i in np.unravel_index(k, b.shape)), float(a64.flat[k]), float(b64.flat[k]),
               float(abs_err.flat[k]), float(rel_err.flat[k]))
-        for k in _worst(rel_err, bad if mismatches else mask, worst)
+        for k in (_worst(rel_err, bad, worst) if mismatches else _closest(rel_err, mask, checked))
     )
     n_nonfinite = int(np.count_nonzero(nonfinite))
     return Comparison(
@@ -266,12 +266,19 @@ def compare(
     )
 
 
-def _worst(rel_err: np.ndarray, among: np.ndarray | bool, n: int) -> np.ndarray:
+def _worst(rel_err: np.ndarray, among: np.ndarray, n: int) -> np.ndarray:
     """Flat indices of the ``n`` largest relative errors among ``among``, largest first, ties by index."""
-    ranked = rel_err.ravel() if among is True else np.where(among, rel_err, -np.inf).ravel()
-    n = min(n, ranked.size if among is True else int(np.count_nonzero(among)))
+    ranked = np.where(among, rel_err, -np.inf).ravel()
+    n = min(n, int(np.count_nonzero(among)))
     if n == 0:
         return np.zeros(0, dtype=np.intp)
     cut = np.partition(ranked, ranked.size - n)[ranked.size - n]  # the n-th largest value
     candidates = np.flatnonzero(ranked >= cut)  # every entry tied with it too, in index order
     return candidates[np.argsort(-ranked[candidates], kind="stable")[:n]]
+
+
+def _closest(rel_err: np.ndarray, among: np.ndarray | bool, checked: int) -> np.ndarray:
+    """When every entry matches: the one closest to failing (largest relative error), if any was checked."""
+    if not checked:
+        return np.zeros(0, dtype=np.intp)
+    return np.array([np.argmax(rel_err if among is True else np.where(among, rel_err, -np.inf))])

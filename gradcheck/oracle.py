@@ -49,7 +49,7 @@ def _jax_activation(label: str) -> Callable[[Any], Any]:
     return table[name]
 
 
-def _loss_function(labels: tuple[str, ...], bias: tuple[bool, ...], reduction: str) -> Callable:
+def _loss_function(labels: tuple[str, ...], bias: tuple[bool, ...], reduction: str, inner: bool = True) -> Callable:
     jax, jnp = _jax(), _jax().numpy
     sigmas = [_jax_activation(label) for label in labels]
 
@@ -61,6 +61,9 @@ def _loss_function(labels: tuple[str, ...], bias: tuple[bool, ...], reduction: s
         return _cross_entropy(Z, y, reduction)
 
     def value_and_vjp(Ws, bs, X, shifts, y):
+        if not inner:  # the parameters only: no ∂ℓ/∂X, no Gᵢ
+            value, pullback = jax.vjp(lambda Ws, bs: loss(Ws, bs, X, shifts, y), Ws, bs)
+            return value, pullback(jnp.ones_like(value)) + (None, None)
         value, pullback = jax.vjp(lambda *args: loss(*args, y), Ws, bs, X, shifts)
         return value, pullback(jnp.ones_like(value))
 
@@ -84,7 +87,7 @@ def _cross_entropy(h: Any, y: Any, reduction: str) -> Any:
 
 @functools.lru_cache(maxsize=512)
 def _compiled(key: tuple) -> Any:
-    labels, bias, reduction, widths, m = key
+    labels, bias, reduction, widths, m, inner = key
     dtype = np.float64
     args = (
         [np.zeros((a, b), dtype) for a, b in zip(widths, widths[1:])],
@@ -93,7 +96,7 @@ def _compiled(key: tuple) -> Any:
         [np.zeros((m, b), dtype) for b in widths[1:]],
         np.zeros(m, np.int64),
     )
-    return _loss_function(labels, bias, reduction).lower(*args).compile()
+    return _loss_function(labels, bias, reduction, inner).lower(*args).compile()
 
 
 def cache_info() -> Any:
@@ -101,14 +104,20 @@ def cache_info() -> Any:
     return _compiled.cache_info()
 
 
-def gradients(arch: Architecture, params: Params, X: np.ndarray, y: np.ndarray, reduction: str = "mean") -> Gradients:
-    """Every gradient of ℓ_ce(h_θ(X), y) by JAX autodiff, always in float64: the oracle is the truth."""
+def gradients(
+    arch: Architecture, params: Params, X: np.ndarray, y: np.ndarray, reduction: str = "mean", *, inner: bool = True
+) -> Gradients:
+    """Every gradient of ℓ_ce(h_θ(X), y) by JAX autodiff, always in float64: the oracle is the truth.
+
+    ``inner=False`` computes the parameter gradients only (``G`` is then
+    empty), which spares the products that Gᵢ and ∂ℓ/∂X need.
+    """
     check_choice("reduction", reduction, ("mean", "sum"))
     X, y = mlp.check_batch(arch, X, y)
     params = mlp.check_params(arch, params)
     dtype = np.float64
     labels = tuple(a.label for a in arch.activations)
-    key = (labels, arch.bias, reduction, arch.widths, X.shape[0])
+    key = (labels, arch.bias, reduction, arch.widths, X.shape[0], inner)
     compiled = _compiled(key)
     Ws = [np.asarray(W, dtype) for W in params.W]
     bs = [np.zeros(n, dtype) if b is None else np.asarray(b, dtype) for b, n in zip(params.b, arch.widths[1:])]
@@ -117,7 +126,7 @@ def gradients(arch: Architecture, params: Params, X: np.ndarray, y: np.ndarray, 
     return Gradients(
         dW=tuple(np.asarray(g) for g in dW),
         db=tuple(None if b is None else np.asarray(g) for b, g in zip(params.b, db)),
-        G=(np.asarray(dX),) + tuple(np.asarray(g) for g in dshift),
+        G=(np.asarray(dX),) + tuple(np.asarray(g) for g in dshift) if inner else (),
         loss=float(value),
     )
 

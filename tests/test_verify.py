@@ -12,7 +12,7 @@ from gradcheck.diagnose import variant_gradients
 from gradcheck.report import render
 from gradcheck.verify import KINK_REASON, verify
 from gradcheck.witnesses import CLOSED_FORM, FD, JAX, Problem, closed_form, make_problem
-from reference_mlp import Architecture, InvalidArgument
+from reference_mlp import Architecture, InvalidArgument, mlp
 
 
 def relu_net(widths=(20, 16, 5), m=8, seed=0, bias=False) -> Problem:
@@ -109,6 +109,15 @@ def test_float32_gradients_are_judged_at_float32_tolerance():
     result = verify(p, {k: v.astype(np.float32) for k, v in correct(p).items()})
     assert result.passed
     assert {c.tolerance.rtol for c in result.comparisons} == {1e-4}
+
+
+def test_a_float32_problem_is_judged_from_float64_truth():
+    p = relu_net()
+    narrow = Problem(p.arch, mlp.Params(tuple(W.astype(np.float32) for W in p.params.W), p.params.b),
+                     p.X.astype(np.float32), p.y)
+    from_float32 = {k: v.astype(np.float32) for k, v in correct(narrow).items()}  # as float32 backprop returns it
+    assert verify(narrow, from_float32).passed
+    assert not verify(narrow, with_entry_off(narrow, 1e-3)).passed
 
 
 def test_the_closed_form_alone_needs_no_jax():
