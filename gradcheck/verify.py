@@ -13,10 +13,12 @@ parameters, ``verify`` checks
 Cost on the MNIST-sized net is a handful of forward passes, against the 2P
 loss evaluations of a per-entry check (``bench/peers.py`` measures both).
 
-Entries fed by a pre-activation sitting exactly on a kink are not checkable:
-σ' has no value there, and the witnesses' choice σ'(0) = 0 is a convention,
-not a rule your code must follow. Near a kink (but not on it) every entry is
-checked: the complex step never crosses one.
+Entries fed by a pre-activation sitting on a kink are not checkable: σ' has
+no value there, and the witnesses' choice σ'(0) = 0 is a convention, not a
+rule your code must follow. "On" means within the rounding error of your
+dtype: float32 code may compute a pre-activation 1e-7 from the kink on the
+other side. Near a kink (but not on it) every entry is checked: the complex
+step never crosses one.
 """
 
 from __future__ import annotations
@@ -35,7 +37,8 @@ from reference_mlp import mlp
 from reference_mlp.validation import InvalidArgument, check_choice, check_positive_int
 
 YOURS = "yours"
-KINK_REASON = "a pre-activation feeding this entry sits exactly on a kink, where σ' has no value"
+KINK_REASON = ("a pre-activation feeding this entry sits on a kink (within your dtype's rounding), "
+               "where σ' has no value or your arithmetic may put it on either side")
 
 
 @dataclass(frozen=True)
@@ -90,7 +93,7 @@ def verify(
     truth = {CLOSED_FORM: mlp.backward(p.arch, p.params, cache, p.y, p.reduction, input_gradient=False)}
     if use_jax:
         truth[JAX] = oracle.gradients(p.arch, p.params, p.X, p.y, p.reduction, inner=False)
-    ambiguous = _on_kink(p, cache, truth[CLOSED_FORM])
+    ambiguous = _at_kink(p, cache, truth[CLOSED_FORM], _unit_roundoff(yours.values()))
     rng = np.random.default_rng(seed)
     two_layer_form = p.arch.depth == 2 and not any(p.arch.bias) and p.arch.activations[-1].name == "identity"
     comparisons = []
@@ -102,8 +105,9 @@ def verify(
                                        checkable=mask, not_checkable_reason=KINK_REASON if mask is not None else None,
                                        **context))
         for k in range(directions):
+            skip = ambiguous.get(name)
             comparisons.append(_directional(p, name, yours[name], rng, k, method, cache, truth[CLOSED_FORM].loss,
-                                            bool(ambiguous), context))
+                                            bool(ambiguous), skip if skip is not None and skip.any() else None, context))
     return Verification(problem, tuple(comparisons), directions, time.perf_counter() - start)
 
 
@@ -130,8 +134,11 @@ def _named(gradients: Mapping[str, Any], names: tuple[str, ...]) -> dict[str, An
 
 
 def _directional(p: Problem, name: str, given: Any, rng: np.random.Generator, k: int, method: str,
-                 cache: mlp.Cache, loss: float, on_kink: bool, context: dict) -> Comparison:
-    """⟨yours, v⟩ against finite differences along v: v = abᵀ for a matrix, a random vector for a bias."""
+                 cache: mlp.Cache, loss: float, on_kink: bool, skip: np.ndarray | None, context: dict) -> Comparison:
+    """⟨yours, v⟩ against finite differences along v: v = abᵀ for a matrix, a random vector for a bias.
+
+    Entries in ``skip`` (fed by a unit on a kink) are zeroed in v, so neither side depends on them.
+    """
     shape = p.params.tensors()[name].shape
     label = f"{name}·v{k + 1}"
     a = rng.standard_normal(shape[0])
@@ -140,34 +147,62 @@ def _directional(p: Problem, name: str, given: Any, rng: np.random.Generator, k:
     if given.shape != shape or given.dtype.kind not in "biuf":
         return failed(label, (), f"not compared along directions: {name} must be a real array of shape {shape}",
                       witnesses=(YOURS, FD), **context)
-    if b is None:
-        estimate = network_fd.directional(p, name, a, method=method, cache=cache, loss=loss, on_kink=on_kink)
-        projected, magnitude = float(given @ a), float(np.abs(given) @ np.abs(a))
-    else:
-        estimate = network_fd.rank_one(p, name, a, b, method=method, cache=cache, loss=loss, on_kink=on_kink)
+    common = dict(method=method, cache=cache, loss=loss, on_kink=on_kink)
+    if skip is None and b is not None:
+        estimate = network_fd.rank_one(p, name, a, b, **common)
         projected, magnitude = float(a @ given @ b), float(np.abs(a) @ np.abs(given) @ np.abs(b))
-    # A sum of P products rounds on the scale of Σ|a||yours||b|, not of the (possibly cancelling) result.
+    else:
+        v = a if b is None else np.outer(a, b)
+        if skip is not None:
+            v = np.where(skip, 0.0, v)
+        if not v.any():
+            return compare(0.0, np.nan, tensor=label, witnesses=(YOURS, FD), not_checkable_reason=KINK_REASON, **context)
+        estimate = network_fd.directional(p, name, v, **common)
+        projected, magnitude = float(np.sum(given * v)), float(np.sum(np.abs(given * v)))
+    # A sum of P products rounds on the scale of Σ|v||yours|, not of the (possibly cancelling) result.
     rounding = tolerance_for(given.dtype).rtol * magnitude + estimate.error
     return compare(projected, estimate.value if estimate.checkable else np.nan, tensor=label, witnesses=(YOURS, FD),
                    tolerance=tolerance_for(given.dtype), uncertainty=np.asarray(rounding),
                    not_checkable_reason=estimate.reason, **context)
 
 
-def _on_kink(p: Problem, cache: mlp.Cache, grads: mlp.Gradients) -> dict[str, np.ndarray]:
-    """Which gradient entries depend on σ' at a pre-activation exactly on a kink.
+def _unit_roundoff(arrays) -> float:
+    """The unit roundoff of the least precise float among the given gradients (float64 if none is float)."""
+    eps = np.finfo(np.float64).eps / 2
+    for a in arrays:
+        dtype = getattr(a, "dtype", None)
+        if dtype is not None and dtype.kind == "f":
+            eps = max(eps, float(np.finfo(dtype).eps) / 2)
+    return eps
 
-    The dependence is followed backwards like Eqs. 14 and 15 themselves, with
-    absolute values so that nothing cancels: an entry is marked when any path
-    from an on-kink unit reaches it.
+
+def _at_kink(p: Problem, cache: mlp.Cache, grads: mlp.Gradients, u: float) -> dict[str, np.ndarray]:
+    """Which gradient entries depend on σ' at a pre-activation within rounding of a kink.
+
+    Code computing in unit roundoff u gets Aᵢ = ZᵢWᵢ + bᵢ wrong by about
+    √n·u·‖Zᵢ row‖·‖Wᵢ column‖, so a pre-activation closer than that to a kink
+    may fall on either side in it (exactly on it in float64). The dependence is
+    then followed backwards like Eqs. 14 and 15 themselves, with absolute
+    values so that nothing cancels: an entry is marked when any path from such
+    a unit reaches it.
     """
-    on = [sigma.piece(a) % 2 == 1 for sigma, a in zip(p.arch.activations, cache.A)]
-    if not any(o.any() for o in on):
+    near = []
+    for i, (sigma, A) in enumerate(zip(p.arch.activations, cache.A)):
+        if not sigma.kinks:
+            near.append(np.zeros(A.shape, dtype=bool))
+            continue
+        Z, W, b = cache.Z[i], p.params.W[i], p.params.b[i]
+        # Cauchy–Schwarz bounds Σ|Z||W| by the norms: the rounding band without another product.
+        band = 4 * np.sqrt(W.shape[0]) * u * (np.outer(np.linalg.norm(Z, axis=1), np.linalg.norm(W, axis=0))
+                                               + (0 if b is None else np.abs(b)))
+        near.append(np.any([np.abs(A - kink) <= band for kink in sigma.kinks], axis=0))
+    if not any(n.any() for n in near):
         return {}
     marked: dict[str, np.ndarray] = {}
-    reach = np.zeros_like(cache.Z[-1])  # how much of G_{i+1} depends on an on-kink σ'
+    reach = np.zeros_like(cache.Z[-1])  # how much of G_{i+1} depends on an ambiguous σ'
     for i in reversed(range(p.arch.depth)):
-        slope = np.abs(p.arch.activations[i].derivative(cache.A[i])) + on[i]
-        delta = reach * slope + on[i] * np.abs(grads.G[i + 1])  # G_{i+1} ∘ σᵢ', Eq. 14's inner product
+        slope = np.abs(p.arch.activations[i].derivative(cache.A[i])) + near[i]
+        delta = reach * slope + near[i] * np.abs(grads.G[i + 1])  # G_{i+1} ∘ σᵢ', Eq. 14's inner product
         marked[f"W{i + 1}"] = np.abs(cache.Z[i]).T @ delta > 0  # Eq. 15
         if p.params.b[i] is not None:
             marked[f"b{i + 1}"] = delta.sum(axis=0) > 0
