@@ -429,7 +429,7 @@ def startup() -> str:
     run = json.loads(subprocess.run([sys.executable, "-c", STARTUP], capture_output=True, text=True, cwd=root,
                                     check=True).stdout)
     rows = [
-        ["import gradcheck (python -X importtime, cumulative)", f"{cumulative / 1e3:.1f} ms", "loads neither numpy's users nor JAX"],
+        ["import gradcheck (python -X importtime, cumulative)", f"{cumulative / 1e3:.1f} ms", "JAX loads on first use, not here"],
         ["import gradcheck (wall, in a fresh process)", f"{run['import'] * 1e3:.1f} ms", ""],
         ["first verify() of a session (imports JAX, compiles the oracle)", f"{run['first'] * 1e3:,.0f} ms",
          f"{run['first'] / run['warm']:,.0f}x a warm call"],

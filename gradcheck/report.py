@@ -21,7 +21,8 @@ def _g(value: float) -> str:
 
 def summary(c: Comparison) -> str:
     """The one-line verdict: ``FAIL W1 (4, 6) float64: closed form vs JAX disagree on 3 of 24 entries``."""
-    head = " ".join(p for p in (c.verdict.value.upper(), c.tensor, str(c.expected_shape), c.dtype) if p)
+    shape = str(c.expected_shape) if c.expected_shape else ""  # a scalar (a loss, a directional derivative) has none
+    head = " ".join(p for p in (c.verdict.value.upper(), c.tensor, shape, c.dtype) if p)
     head += f": {c.witnesses[0]} vs {c.witnesses[1]}"
     if c.note and c.checked == 0:
         return f"{head}: {c.note}"

@@ -104,11 +104,32 @@ def verify(
             comparisons.append(compare(yours[name], grads.tensors()[name], tensor=name, witnesses=(YOURS, witness),
                                        checkable=mask, not_checkable_reason=KINK_REASON if mask is not None else None,
                                        **context))
+        skip = ambiguous.get(name)
         for k in range(directions):
-            skip = ambiguous.get(name)
             comparisons.append(_directional(p, name, yours[name], rng, k, method, cache, truth[CLOSED_FORM].loss,
                                             bool(ambiguous), skip if skip is not None and skip.any() else None, context))
     return Verification(problem, tuple(comparisons), directions, time.perf_counter() - start)
+
+
+def along_directions(
+    problem: Problem, gradients: Mapping[str, Any], *, directions: int = 2, method: str = "complex", seed: int = 0,
+) -> list[Comparison]:
+    """The finite-difference witness alone: ⟨yours, v⟩ along ``directions`` seeded random directions per tensor.
+
+    ``gradients`` may name any subset of the parameters; each record is
+    called ``W1·v1``, ``W1·v2``, … and judged at the dtype of your tensor.
+    """
+    p = _in_float64(problem)
+    params = p.params.tensors()
+    unknown = [str(n) for n in gradients if n not in params]
+    if unknown:
+        raise InvalidArgument(f"gradients may name only this network's parameters, {', '.join(params)}; got {', '.join(unknown)}.")
+    cache = mlp.forward(p.arch, p.params, p.X)
+    loss = float(mlp.backward(p.arch, p.params, cache, p.y, p.reduction, input_gradient=False).loss)
+    rng = np.random.default_rng(seed)
+    context = dict(problem=p.describe(), seed=p.seed, equation=None)
+    return [_directional(p, name, given, rng, k, method, cache, loss, True, None, context)
+            for name, given in gradients.items() for k in range(check_positive_int("directions", directions))]
 
 
 def _in_float64(p: Problem) -> Problem:

@@ -47,7 +47,7 @@ def test_any_subgradient_at_the_relu_kink_is_accepted(value):
 def test_a_correct_function_passes_in_every_case_and_says_so():
     result = check_two_layer_grads(reference_two_layer("tanh"), activation="tanh", seed=3)
     assert result.passed and result.raise_if_failed() is result
-    assert result.headline() == "two_layer_grads: PASS, all 8 comparisons agree (gradient function, σ = tanh, seed 3)"
+    assert result.headline() == "two_layer_grads: PASS, all 24 comparisons agree (gradient function, σ = tanh, seed 3)"
     cases = {c.problem.split(" (")[0] for c in result.comparisons}
     assert cases == {"non-square", "square", "uint8 labels missing a class", "large logits"}
 
@@ -119,7 +119,7 @@ def test_a_failure_raises_an_assertion_error_whose_first_line_is_the_summary():
         result.raise_if_failed()
     assert isinstance(info.value, AssertionError)
     text = str(info.value)
-    assert text.splitlines()[0] == "sum_not_mean: FAIL, 8 of 8 comparisons failed (gradient function, σ = relu, seed 0)"
+    assert text.splitlines()[0] == "sum_not_mean: FAIL, 24 of 24 comparisons failed (gradient function, σ = relu, seed 0)"
     assert "probable cause: the gradient is m times too large" in text
     assert result.diagnoses == ("sum_instead_of_mean",)
 

@@ -43,7 +43,7 @@ def test_a_correct_implementation_passes_and_the_summary_counts_it(pytester):
     result.stdout.fnmatch_lines([
         "gradcheck: seed 0, trials 1, rtol by dtype, witness jax (replay with --gradcheck-seed=0)",
         "*= gradcheck =*",
-        "1 checks run (8 comparisons): 1 passed, 0 failed, 0 comparisons not checkable; seed 0",
+        "1 checks run (24 comparisons): 1 passed, 0 failed, 0 comparisons not checkable; seed 0",
     ])
 
 
@@ -53,7 +53,7 @@ def test_a_buggy_implementation_fails_with_equation_tensor_and_diagnosis(pyteste
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines([
         ">       gradcheck.two_layer_grads(hw.two_layer_grads, activation=hw.ACTIVATION)",
-        "E       gradcheck.checks.result.GradientMismatch: two_layer_grads: FAIL, 4 of 8 comparisons failed "
+        "E       gradcheck.checks.result.GradientMismatch: two_layer_grads: FAIL, 12 of 24 comparisons failed "
         "(gradient function, σ = sigmoid, seed 0)",
         "E         FAIL W1 (6, 7) float64: yours vs JAX disagree on 42 of 42 checked entries *",
         "E       FAIL W1 (6, 7) float64: yours vs JAX disagree on 42 of 42 checked entries",
@@ -63,8 +63,8 @@ def test_a_buggy_implementation_fails_with_equation_tensor_and_diagnosis(pyteste
         "E         worst entries:",
         "E         probable cause: σ' is missing*",
         "*- gradcheck -*",
-        "two_layer_grads: FAIL, 4 of 8 comparisons failed (gradient function, σ = sigmoid, seed 0)",
-        "1 checks run (8 comparisons): 0 passed, 1 failed, 0 comparisons not checkable; seed 0",
+        "two_layer_grads: FAIL, 12 of 24 comparisons failed (gradient function, σ = sigmoid, seed 0)",
+        "1 checks run (24 comparisons): 0 passed, 1 failed, 0 comparisons not checkable; seed 0",
     ])
     assert "gradcheck/testing.py" not in result.stdout.str()  # helper frames are hidden
 

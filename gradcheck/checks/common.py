@@ -91,12 +91,15 @@ def judge_cases(
     yours: str = YOURS,
     explain: Callable[[Problem, dict, dict], diagnose.Diagnosis] = diagnose.diagnose,
     uncertainty: Callable[[Problem, str], np.ndarray] | None = None,
+    directions: int = 0,
 ) -> list[Comparison]:
     """Run the user's code on every case, compare with the oracle and diagnose what fails.
 
     ``read`` turns a call into gradients keyed by ``names`` (or says why it
     cannot); ``shown`` renames tensors for the report (``W1`` → ``theta``);
-    ``uncertainty`` widens each entry's allowance by what reading it costs.
+    ``uncertainty`` widens each entry's allowance by what reading it costs;
+    ``directions`` adds the finite-difference witness along that many seeded
+    random directions per tensor.
     """
     shown = shown or {n: n for n in names}
     outcomes = []
@@ -112,6 +115,7 @@ def judge_cases(
             records = [compare(given[n], truth[n], tensor=shown[n], equation=equation_of(n),
                                uncertainty=None if uncertainty is None else uncertainty(case.problem, n), **context)
                        for n in names]
+            records += along(case, given, records, directions, shown, equation_of)
         outcomes.append((case, records, given, truth, mutations(call, case)))
     failing = {case.name for case, records, *_ in outcomes if any(not r.passed for r in records)}
     results = []
@@ -124,6 +128,19 @@ def judge_cases(
         results.extend(records)
         results.extend(mutated)
     return results
+
+
+def along(case: Case, given: dict, records: Sequence[Comparison], directions: int, shown: Mapping[str, str],
+          equation_of: Callable[[str], equations.Equation]) -> list[Comparison]:
+    """The finite-difference witness on every tensor that arrived whole (right shape, finite)."""
+    whole = {n: given[n] for n, r in zip(shown, records) if r.actual_shape == r.expected_shape and not r.note}
+    if not directions or not whole:
+        return []
+    from gradcheck.verify import along_directions
+
+    out = along_directions(case.problem, whole, directions=directions, seed=case.seed or 0)
+    return [replace(c, tensor=c.tensor.replace(n, shown[n], 1), equation=equation_of(n), problem=case.describe(), seed=case.seed)
+            for c in out for n in [c.tensor.split("·")[0]]]
 
 
 def accepts(fn: Callable, name: str) -> bool:

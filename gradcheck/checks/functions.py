@@ -15,6 +15,8 @@ from reference_mlp import activations as act
 from reference_mlp.mlp import Architecture
 from reference_mlp.validation import InvalidArgument, check_choice, check_positive_int
 
+DIRECTIONS = 2  # random directions per tensor for the finite-difference witness
+
 
 def given_problem(problem: Any, depth: int | None = None) -> Problem:
     """Return ``problem`` if gradient functions can be checked on it (no bias, one hidden σ), or raise."""
@@ -68,7 +70,7 @@ def check_two_layer_grads(
 
     results = judge_cases(target, cases, run, ("W1", "W2"),
                            lambda p, c: adapters.as_gradients(c.output, ("W1", "W2"), what=target, keys=keys),
-                           lambda n: equations.EQ11 if n == "W1" else equations.EQ10)
+                           lambda n: equations.EQ11 if n == "W1" else equations.EQ10, directions=DIRECTIONS)
     return CheckResult(target, f"gradient function, σ = {sigma.label}", tuple(results), seed)
 
 
@@ -115,7 +117,7 @@ def check_mlp_grads(
         by_activation[sigma.label] = judge_cases(
             target, cases, run, names,
             lambda p, c: adapters.as_gradients(c.output, names, what=target, keys=keys),
-            lambda n: equations.eq15(int(n[1:])))
+            lambda n: equations.eq15(int(n[1:])), directions=DIRECTIONS)
     raised_everywhere = [label for label, rs in by_activation.items() if all(r.note and " raised " in r.note for r in rs)]
     unsupported = ()
     if raised_everywhere and len(raised_everywhere) < len(by_activation):

@@ -47,14 +47,16 @@ class CheckResult:
     def render(self, *, verbose: bool = False) -> str:
         """The headline, one summary line per comparison, then every failure in full.
 
-        Failures repeated across cases with the same diagnosis are shown in full once.
+        Failures repeated across cases with the same diagnosis are shown in full
+        once, and a tensor's checks along random directions (``W1·v1``) fold
+        into the tensor's own block.
         """
         lines = [self.headline()]
         lines += [f"  unsupported: {u}" for u in self.unsupported]
         lines += [f"  {summary(c)} [{c.problem}]" for c in self.comparisons]
         shown, blocks = set(), []
         for c in self.comparisons if verbose else self.failures:
-            key = (c.tensor, c.bug, c.note is not None)
+            key = (c.tensor.split("·")[0], c.bug, c.note is not None)
             if key in shown and not verbose:
                 continue
             shown.add(key)
