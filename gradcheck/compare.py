@@ -214,15 +214,16 @@ def compare(
     """
     a, b = _as_values(f"{witnesses[0]} {tensor}", actual), _as_values(f"{witnesses[1]} {tensor}", expected)
     tol = tolerance or tolerance_for(a.dtype, b.dtype)
-    mask = np.ones(b.shape, dtype=bool) if checkable is None else np.asarray(checkable, dtype=bool)
-    if mask.shape != np.shape(b):
+    mask = None if checkable is None else np.asarray(checkable, dtype=bool)
+    if mask is not None and mask.shape != np.shape(b):
         raise InvalidArgument(f"checkable must have the expected shape {b.shape}; got {mask.shape}.")
     if uncertainty is not None and np.shape(uncertainty) not in ((), b.shape):
         raise InvalidArgument(f"uncertainty must be a number or have the expected shape {b.shape}; got {np.shape(uncertainty)}.")
     b64 = np.asarray(np.real(b), dtype=np.float64)
-    finite = np.isfinite(b64)  # a witness that could not estimate an entry leaves it NaN
-    everywhere = checkable is None and bool(finite.all())
-    mask = True if everywhere else mask & finite
+    # A witness that could not estimate an entry leaves it NaN. One pass tells whether any entry
+    # is NaN or infinite: the sum then is not finite (nor is it when it overflows; then look closer).
+    everywhere = mask is None and (np.isfinite(np.sum(b64)) or bool(np.isfinite(b64).all()))
+    mask = True if everywhere else (np.ones(b.shape, dtype=bool) if mask is None else mask) & np.isfinite(b64)
     checked = b64.size if everywhere else int(np.count_nonzero(mask))
     common = dict(
         tensor=tensor, equation=equation, witnesses=tuple(witnesses), expected_shape=tuple(b.shape),
@@ -234,38 +235,63 @@ def compare(
                           scale=np.nan, note=_shape_note(a.shape, b.shape))
     a64 = np.asarray(np.real(a), dtype=np.float64)
     magnitude = np.abs(b64.reshape(-1)).reshape(b.shape)  # its own array, even for 0-d input
-    scale = float(np.max(magnitude, where=mask, initial=0.0)) or 1.0
-    extra = 0.0
+    scale = _max(magnitude, mask) or 1.0
+    denom = np.maximum(magnitude, tol.floor * scale, out=magnitude)  # > 0 everywhere
     with np.errstate(invalid="ignore", over="ignore"):
-        abs_err = np.abs((a64 - b64).reshape(-1)).reshape(b.shape)
-        nonfinite = ~np.isfinite(a64) & mask
-        abs_err[nonfinite] = np.inf
-        denom = np.maximum(magnitude, tol.floor * scale, out=magnitude)
-        rel_err = abs_err / denom
-        allowed = np.multiply(denom, tol.rtol, out=denom)
-        if uncertainty is not None:
-            extra = np.asarray(uncertainty, dtype=np.float64)
-            allowed += extra
-            extra = float(np.max(extra, where=mask, initial=0.0, out=None) if extra.shape else extra)
-        bad = ~(abs_err <= allowed) & mask
-    mismatches = int(np.count_nonzero(bad))
+        rel_err = np.subtract(a64.reshape(-1), b64.reshape(-1)).reshape(b.shape)
+        np.abs(rel_err, out=rel_err)  # |a − b| for now
+        nonfinite = None if np.isfinite(np.sum(a64)) else ~np.isfinite(a64) & mask
+        if nonfinite is not None:
+            rel_err[nonfinite] = np.inf
+        max_abs_err = _max(rel_err, mask)
+        np.divide(rel_err, denom, out=rel_err)  # now |a − b| / max(|b|, floor·scale)
+    extra, closest = 0.0, None
+    if uncertainty is None and mask is True and nonfinite is None:
+        # Without an uncertainty, |a − b| ≤ rtol·denom is rel_err ≤ rtol: one argmax settles a passing tensor.
+        closest = int(np.argmax(rel_err))
+        if not rel_err.flat[closest] <= tol.rtol:
+            closest = None
+    if closest is not None:
+        mismatches, order = 0, [closest]
+    else:
+        with np.errstate(invalid="ignore", over="ignore"):
+            abs_err = rel_err * denom
+            allowed = tol.rtol * denom
+            if uncertainty is not None:
+                spread = np.asarray(uncertainty, dtype=np.float64)
+                allowed += spread
+                extra = float(np.max(spread, where=mask, initial=0.0) if spread.shape else spread)
+            bad = ~(abs_err <= allowed)
+            if nonfinite is not None:
+                bad |= nonfinite
+            if mask is not True:
+                bad &= mask
+        mismatches = int(np.count_nonzero(bad))
+        order = _worst(rel_err, bad, worst) if mismatches else _closest(rel_err, mask, checked)
     entries = tuple(
         Entry(tuple(int(i) for i in np.unravel_index(k, b.shape)), float(a64.flat[k]), float(b64.flat[k]),
-              float(abs_err.flat[k]), float(rel_err.flat[k]))
-        for k in (_worst(rel_err, bad, worst) if mismatches else _closest(rel_err, mask, checked))
+              float(rel_err.flat[k] * denom.flat[k]), float(rel_err.flat[k]))
+        for k in order
     )
-    n_nonfinite = int(np.count_nonzero(nonfinite))
+    n_nonfinite = 0 if nonfinite is None else int(np.count_nonzero(nonfinite))
     return Comparison(
         **common,
         checked=checked,
         mismatches=mismatches,
-        max_abs_err=float(np.max(abs_err, where=mask, initial=0.0)),
-        max_rel_err=float(np.max(rel_err, where=mask, initial=0.0)),
+        max_abs_err=max_abs_err,
+        max_rel_err=float(entries[0].rel_err) if entries and not mismatches else _max(rel_err, mask),
         worst=entries,
         scale=scale,
         allowance=extra,
         note=f"{n_nonfinite} entr{'y is' if n_nonfinite == 1 else 'ies are'} NaN or infinite" if n_nonfinite else None,
     )
+
+
+def _max(x: np.ndarray, mask: np.ndarray | bool) -> float:
+    """The largest entry of x where mask holds (0 if none)."""
+    if mask is True:
+        return float(np.max(x, initial=0.0))
+    return float(np.max(x, where=mask, initial=0.0))
 
 
 def _worst(rel_err: np.ndarray, among: np.ndarray, n: int) -> np.ndarray:

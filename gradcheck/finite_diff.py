@@ -191,12 +191,15 @@ def _nudge(x: np.ndarray) -> np.ndarray:
 Stacked = Callable[[np.ndarray], "tuple[np.ndarray, np.ndarray]"]
 
 
-def stacked(at: Stacked, x: np.ndarray, method: str, f0: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def stacked(
+    at: Stacked, x: np.ndarray, method: str, f0: float, *, probe: bool = True
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Estimate many scalar derivatives φ_b'(0) at once, one array of steps per evaluation.
 
     ``at(t)`` returns φ_b(t_b) for every b (t real, or complex for the complex
     step) and whether each evaluation left its smooth piece; ``x`` holds the
-    value each step is scaled to. Returns the estimates (NaN where not
+    value each step is scaled to. ``probe=False`` skips the complex step's
+    check for a point sitting on a kink. Returns the estimates (NaN where not
     checkable), their rounding errors, and why each failed ("" when it did not).
     """
     check_choice("method", method, METHODS)
@@ -204,7 +207,7 @@ def stacked(at: Stacked, x: np.ndarray, method: str, f0: float) -> tuple[np.ndar
     h = step_size(x, method)
     eps = np.finfo(np.float64).eps
     if method == "complex":
-        crossed = at(_nudge(x))[1] | at(-_nudge(x))[1]
+        crossed = at(_nudge(x))[1] | at(-_nudge(x))[1] if probe else np.zeros(x.shape, dtype=bool)
         out = at(1j * h)[0]
         values, nonfinite = np.imag(out) / h, ~np.isfinite(out)
         error = eps * np.abs(values)

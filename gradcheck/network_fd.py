@@ -79,42 +79,56 @@ def directional(
     A0 = cache.A[layer - 1]
     # Eq. 12 is linear in Wᵢ and bᵢ: Aᵢ(t) = Zᵢ(Wᵢ + t·u) + bᵢ = Aᵢ + t·Zᵢu (or Aᵢ + t·u for bᵢ).
     dA = cache.Z[layer - 1] @ (v / norm) if kind == "W" else np.broadcast_to(v / norm, A0.shape)
-    return _along(problem, layer, A0, dA, norm, method, loss, on_kink)
+    return _along(problem, layer, A0, dA[None], np.array([norm]), method, loss, on_kink)[0]
 
 
 def rank_one(
     problem: Problem, name: str, a: np.ndarray, b: np.ndarray, *, method: str = "complex",
     cache: mlp.Cache | None = None, loss: float | None = None, on_kink: bool = True,
-) -> finite_diff.Directional:
-    """Estimate ∇_{Wᵢ}ℓ · abᵀ = aᵀ(∇_{Wᵢ}ℓ)b, where Zᵢ(abᵀ) = (Zᵢa)bᵀ costs no matrix product.
+) -> tuple[finite_diff.Directional, ...]:
+    """Estimate ∇_{Wᵢ}ℓ · aₖbₖᵀ = aₖᵀ(∇_{Wᵢ}ℓ)bₖ for every row k of ``a`` and ``b``, all in one stacked pass.
 
-    The keywords are those of :func:`directional`.
+    Zᵢ(abᵀ) = (Zᵢa)bᵀ costs no matrix product. A single ``a`` and ``b``
+    (vectors) give a one-element tuple. The keywords are those of :func:`directional`.
     """
     kind, layer = parameter(problem, name)
     if kind != "W":
         raise InvalidArgument(f"a rank-one direction needs a weight matrix; {name} is a bias vector, use directional().")
     n_in, n_out = problem.params.tensors()[name].shape
-    a, b = (as_float_array(label, z).astype(np.float64).ravel() for label, z in (("a", a), ("b", b)))
-    if a.shape != (n_in,) or b.shape != (n_out,):
-        raise InvalidArgument(f"a and b must have lengths {n_in} and {n_out} (the shape of {name}); got {a.size} and {b.size}.")
-    norm = float(np.linalg.norm(a) * np.linalg.norm(b))
-    if norm == 0:
+    a, b = (np.atleast_2d(as_float_array(label, z).astype(np.float64)) for label, z in (("a", a), ("b", b)))
+    if a.shape[1:] != (n_in,) or b.shape[1:] != (n_out,) or len(a) != len(b):
+        raise InvalidArgument(f"a and b must have lengths {n_in} and {n_out} (the shape of {name}), one row per "
+                              f"direction; got shapes {a.shape} and {b.shape}.")
+    norms = np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1)
+    if not norms.all():
         raise InvalidArgument("a or b is all zeros; a directional derivative needs a nonzero direction.")
     cache = cache or mlp.forward(problem.arch, problem.params, problem.X)
-    dA = np.outer(cache.Z[layer - 1] @ a, b) / norm  # Eq. 12 along abᵀ: Zᵢ(abᵀ) = (Zᵢa)bᵀ
-    return _along(problem, layer, cache.A[layer - 1], dA, norm, method, loss, on_kink)
+    # Eq. 12 along abᵀ: Zᵢ(abᵀ) = (Zᵢa)bᵀ, for every direction at once.
+    dA = (cache.Z[layer - 1] @ a.T).T[:, :, None] * (b / norms[:, None])[:, None, :]
+    return _along(problem, layer, cache.A[layer - 1], dA, norms, method, loss, on_kink)
 
 
-def _along(problem, layer, A0, dA, norm, method, loss, on_kink) -> finite_diff.Directional:
-    def f(t):
-        return _tail(problem, layer, A0 + t[0] * dA)[0]
-
-    def region(t):
-        return np.concatenate([z.ravel() for z in _pieces(problem, layer, _tail(problem, layer, A0 + t[0].real * dA)[1])])
-
+def _along(problem, layer, A0, dA, norms, method, loss, on_kink) -> tuple[finite_diff.Directional, ...]:
+    """Directional derivatives along unit moves dA[k] of the pre-activation, scaled back by norms[k]."""
     # Off every kink the complex step cannot leave its piece: only a point on a kink needs the probe.
-    needed = on_kink or method != "complex"
-    return finite_diff.directional(f, np.zeros(1), np.array([norm]), method=method, region=region if needed else None, f0=loss)
+    probe = on_kink or method != "complex"
+    pieces0 = _pieces(problem, layer, _tail(problem, layer, A0)[1]) if probe else None
+    evaluations = 0
+
+    def at(t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        nonlocal evaluations
+        evaluations += 1
+        losses, As = _tail(problem, layer, A0 + t[:, None, None] * dA)
+        return losses, _crossed(_pieces(problem, layer, As), pieces0) if probe else np.zeros(len(t), dtype=bool)
+
+    if loss is None:
+        loss = float(_tail(problem, layer, A0)[0])
+        evaluations += 1
+    values, errors, reasons = finite_diff.stacked(at, np.zeros(len(norms)), method, loss, probe=probe)
+    if method == "complex" and probe:
+        evaluations -= 2  # the kink probe at ±4ε is not an estimate's evaluation
+    return tuple(finite_diff.Directional(float(v * n), float(e * n), bool(np.isfinite(v)), method, evaluations, r or None)
+                 for v, e, n, r in zip(values, errors, norms, reasons))
 
 
 def gradient(problem: Problem, name: str, *, method: str = "richardson") -> finite_diff.Estimate:

@@ -89,26 +89,34 @@ def verify(
     p = _in_float64(problem)  # the witnesses judge float32 code too, from float64 truth
     names = tuple(p.params.tensors())
     yours = _named(gradients, names)
-    cache = mlp.forward(p.arch, p.params, p.X)
-    truth = {CLOSED_FORM: mlp.backward(p.arch, p.params, cache, p.y, p.reduction, input_gradient=False)}
-    if use_jax:
-        truth[JAX] = oracle.gradients(p.arch, p.params, p.X, p.y, p.reduction, inner=False)
-    ambiguous = _at_kink(p, cache, truth[CLOSED_FORM], _unit_roundoff(yours.values()))
+    pending = oracle.launch(p.arch, p.params, p.X, p.y, p.reduction, inner=False) if use_jax else None
+    cache = mlp.forward(p.arch, p.params, p.X)  # numpy works while JAX does
+    closed = mlp.backward(p.arch, p.params, cache, p.y, p.reduction, input_gradient=False)
+    ambiguous = _at_kink(p, cache, closed, _unit_roundoff(yours.values()))
     rng = np.random.default_rng(seed)
     two_layer_form = p.arch.depth == 2 and not any(p.arch.bias) and p.arch.activations[-1].name == "identity"
-    comparisons = []
-    for name in names:
-        context = dict(equation=equations.for_tensor(name, p.arch.depth, two_layer_form), problem=p.describe(), seed=p.seed)
-        for witness, grads in truth.items():
+    contexts = {name: dict(equation=equations.for_tensor(name, p.arch.depth, two_layer_form), problem=p.describe(),
+                           seed=p.seed) for name in names}
+    records: dict[str, list[Comparison]] = {name: [] for name in names}
+
+    def against(witness: str, truth: mlp.Gradients) -> None:
+        for name, expected in truth.tensors().items():
             mask = None if name not in ambiguous else ~ambiguous[name]
-            comparisons.append(compare(yours[name], grads.tensors()[name], tensor=name, witnesses=(YOURS, witness),
-                                       checkable=mask, not_checkable_reason=KINK_REASON if mask is not None else None,
-                                       **context))
+            records[name].append(compare(yours[name], expected, tensor=name, witnesses=(YOURS, witness), checkable=mask,
+                                         not_checkable_reason=KINK_REASON if mask is not None else None, **contexts[name]))
+
+    against(CLOSED_FORM, closed)
+    directional = {}
+    for name in names:
         skip = ambiguous.get(name)
-        for k in range(directions):
-            comparisons.append(_directional(p, name, yours[name], rng, k, method, cache, truth[CLOSED_FORM].loss,
-                                            bool(ambiguous), skip if skip is not None and skip.any() else None, context))
-    return Verification(problem, tuple(comparisons), directions, time.perf_counter() - start)
+        if directions:
+            directional[name] = _directional(p, name, yours[name], rng, directions, method, cache, closed.loss,
+                                             bool(ambiguous), skip if skip is not None and skip.any() else None,
+                                             contexts[name])
+    if pending is not None:
+        against(JAX, pending())
+    comparisons = tuple(c for name in names for c in records[name] + directional.get(name, []))
+    return Verification(problem, comparisons, directions, time.perf_counter() - start)
 
 
 def along_directions(
@@ -128,8 +136,9 @@ def along_directions(
     loss = float(mlp.backward(p.arch, p.params, cache, p.y, p.reduction, input_gradient=False).loss)
     rng = np.random.default_rng(seed)
     context = dict(problem=p.describe(), seed=p.seed, equation=None)
-    return [_directional(p, name, given, rng, k, method, cache, loss, True, None, context)
-            for name, given in gradients.items() for k in range(check_positive_int("directions", directions))]
+    directions = check_positive_int("directions", directions)
+    return [c for name, given in gradients.items()
+            for c in _directional(p, name, given, rng, directions, method, cache, loss, True, None, context)]
 
 
 def _in_float64(p: Problem) -> Problem:
@@ -154,37 +163,42 @@ def _named(gradients: Mapping[str, Any], names: tuple[str, ...]) -> dict[str, An
     return dict(gradients)
 
 
-def _directional(p: Problem, name: str, given: Any, rng: np.random.Generator, k: int, method: str,
-                 cache: mlp.Cache, loss: float, on_kink: bool, skip: np.ndarray | None, context: dict) -> Comparison:
+def _directional(p: Problem, name: str, given: Any, rng: np.random.Generator, directions: int, method: str,
+                 cache: mlp.Cache, loss: float, on_kink: bool, skip: np.ndarray | None, context: dict) -> list[Comparison]:
     """⟨yours, v⟩ against finite differences along v: v = abᵀ for a matrix, a random vector for a bias.
 
     Entries in ``skip`` (fed by a unit on a kink) are zeroed in v, so neither side depends on them.
     """
     shape = p.params.tensors()[name].shape
-    label = f"{name}·v{k + 1}"
-    a = rng.standard_normal(shape[0])
-    b = rng.standard_normal(shape[1]) if len(shape) == 2 else None
+    labels = [f"{name}·v{k + 1}" for k in range(directions)]
+    draws = [(rng.standard_normal(shape[0]), rng.standard_normal(shape[1]) if len(shape) == 2 else None)
+             for _ in labels]
     given = np.asarray(given)
     if given.shape != shape or given.dtype.kind not in "biuf":
-        return failed(label, (), f"not compared along directions: {name} must be a real array of shape {shape}",
-                      witnesses=(YOURS, FD), **context)
+        return [failed(label, (), f"not compared along directions: {name} must be a real array of shape {shape}",
+                       witnesses=(YOURS, FD), **context) for label in labels]
     common = dict(method=method, cache=cache, loss=loss, on_kink=on_kink)
-    if skip is None and b is not None:
-        estimate = network_fd.rank_one(p, name, a, b, **common)
-        projected, magnitude = float(a @ given @ b), float(np.abs(a) @ np.abs(given) @ np.abs(b))
+    tol = tolerance_for(given.dtype)
+    if skip is None and len(shape) == 2:
+        a, b = (np.array(side) for side in zip(*draws))
+        estimates = network_fd.rank_one(p, name, a, b, **common)
+        given = given.astype(np.float64, copy=False)
+        projected = np.sum((a @ given) * b, axis=1)  # aₖᵀ(yours)bₖ
+        # Σ|aᵢ||yoursᵢⱼ||bⱼ| ≤ ‖a‖‖b‖‖yours‖_F (Cauchy–Schwarz), without another pass over yours
+        magnitude = np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1) * np.sqrt(np.vdot(given, given))
     else:
-        v = a if b is None else np.outer(a, b)
-        if skip is not None:
-            v = np.where(skip, 0.0, v)
-        if not v.any():
-            return compare(0.0, np.nan, tensor=label, witnesses=(YOURS, FD), not_checkable_reason=KINK_REASON, **context)
-        estimate = network_fd.directional(p, name, v, **common)
-        projected, magnitude = float(np.sum(given * v)), float(np.sum(np.abs(given * v)))
-    # A sum of P products rounds on the scale of Σ|v||yours|, not of the (possibly cancelling) result.
-    rounding = tolerance_for(given.dtype).rtol * magnitude + estimate.error
-    return compare(projected, estimate.value if estimate.checkable else np.nan, tensor=label, witnesses=(YOURS, FD),
-                   tolerance=tolerance_for(given.dtype), uncertainty=np.asarray(rounding),
-                   not_checkable_reason=estimate.reason, **context)
+        vs = [a if b is None else np.outer(a, b) for a, b in draws]
+        vs = [v if skip is None else np.where(skip, 0.0, v) for v in vs]
+        if not vs[0].any():
+            return [compare(0.0, np.nan, tensor=label, witnesses=(YOURS, FD), not_checkable_reason=KINK_REASON, **context)
+                    for label in labels]
+        estimates = [network_fd.directional(p, name, v, **common) for v in vs]
+        projected = [np.sum(given * v) for v in vs]
+        magnitude = [np.sum(np.abs(given * v)) for v in vs]
+    # A sum of P products rounds on the scale of Σ|v||yours| (or its bound), not of the (possibly cancelling) result.
+    return [compare(float(value), e.value if e.checkable else np.nan, tensor=label, witnesses=(YOURS, FD), tolerance=tol,
+                    uncertainty=np.asarray(tol.rtol * size + e.error), not_checkable_reason=e.reason, **context)
+            for label, e, value, size in zip(labels, estimates, projected, magnitude)]
 
 
 def _unit_roundoff(arrays) -> float:
@@ -213,10 +227,15 @@ def _at_kink(p: Problem, cache: mlp.Cache, grads: mlp.Gradients, u: float) -> di
             near.append(np.zeros(A.shape, dtype=bool))
             continue
         Z, W, b = cache.Z[i], p.params.W[i], p.params.b[i]
+        gap = np.min([np.abs(A - kink) for kink in sigma.kinks], axis=0)
         # Cauchy–Schwarz bounds Σ|Z||W| by the norms: the rounding band without another product.
+        widest = 4 * np.sqrt(W.shape[0]) * u * (np.linalg.norm(Z) * np.linalg.norm(W) + (0 if b is None else np.abs(b).max()))
+        if gap.min() > widest:  # no unit is anywhere near: skip the per-unit band
+            near.append(np.zeros(A.shape, dtype=bool))
+            continue
         band = 4 * np.sqrt(W.shape[0]) * u * (np.outer(np.linalg.norm(Z, axis=1), np.linalg.norm(W, axis=0))
                                                + (0 if b is None else np.abs(b)))
-        near.append(np.any([np.abs(A - kink) <= band for kink in sigma.kinks], axis=0))
+        near.append(gap <= band)
     if not any(n.any() for n in near):
         return {}
     marked: dict[str, np.ndarray] = {}

@@ -64,8 +64,11 @@ def test_directional_derivatives_equal_the_gradient_projected(widths, hidden, bi
         assert d.value == pytest.approx(np.sum(truth[name] * v), rel=1e-7, abs=1e-10)
         if name.startswith("W"):
             a, b = rng.standard_normal(value.shape[0]), rng.standard_normal(value.shape[1])
-            r = network_fd.rank_one(p, name, a, b, method=method)
+            (r,) = network_fd.rank_one(p, name, a, b, method=method)
             assert r.value == pytest.approx(a @ truth[name] @ b, rel=1e-7, abs=1e-10)
+            many = network_fd.rank_one(p, name, rng.standard_normal((3, value.shape[0])),
+                                       rng.standard_normal((3, value.shape[1])), method=method)
+            assert len(many) == 3 and all(d.checkable for d in many)
 
 
 def test_a_given_loss_saves_the_evaluation_of_f_at_x():
@@ -109,13 +112,15 @@ def test_a_point_exactly_on_a_kink_is_not_checkable_even_by_the_complex_step():
 
 
 @pytest.mark.parametrize("call, message", [
-    (lambda p: network_fd.gradient(p, "W9"), "one of the network's parameters W1, W2"),
-    (lambda p: network_fd.gradient(p, "b1"), "one of the network's parameters"),
+    (lambda p: network_fd.gradient(p, "W9"), "one of the network's parameters W1, b1, W2, b2"),
+    (lambda p: network_fd.gradient(p, "G1"), "one of the network's parameters"),
     (lambda p: network_fd.directional(p, "W1", np.ones(3)), "shape of W1, (5, 7)"),
     (lambda p: network_fd.directional(p, "W1", np.zeros((5, 7))), "all zeros"),
     (lambda p: network_fd.rank_one(p, "W1", np.ones(4), np.ones(7)), "lengths 5 and 7"),
+    (lambda p: network_fd.rank_one(p, "W1", np.ones((2, 5)), np.ones((3, 7))), "one row per direction"),
+    (lambda p: network_fd.rank_one(p, "b1", np.ones(5), np.ones(7)), "bias vector"),
     (lambda p: network_fd.gradient(p, "W1", method="forward"), "method"),
 ])
 def test_bad_arguments_say_what_was_expected(call, message):
     with pytest.raises(InvalidArgument, match=message.replace("(", r"\(").replace(")", r"\)")):
-        call(problem_of((5, 7, 3), "relu", False))
+        call(problem_of((5, 7, 3), "relu", True))
