@@ -3,8 +3,9 @@
 The closed-form equations of the seed (``reference_mlp``), finite differences
 (``gradcheck.finite_diff``) and JAX autodiff in float64 (``gradcheck.oracle``)
 each give every gradient; ``gradcheck.compare`` judges two of them and
-``gradcheck.report`` renders the verdict. ``gradcheck.checks`` points them at
-user code, ``gradcheck.testing`` turns that into assertions.
+``gradcheck.report`` renders the verdict. ``gradcheck.verify`` judges your
+gradients of a known network by all three at once, ``gradcheck.checks`` points
+them at user code, ``gradcheck.testing`` turns that into assertions.
 
 Importing this package is cheap: names load on first use, and JAX only when
 the oracle is first asked for a gradient.
@@ -25,6 +26,7 @@ _EXPORTS = {
     "Directional": "gradcheck.finite_diff", "Estimate": "gradcheck.finite_diff", "directional": "gradcheck.finite_diff",
     "gradient": "gradcheck.finite_diff",
     "render": "gradcheck.report", "summary": "gradcheck.report",
+    "Verification": "gradcheck.verification", "verify": "gradcheck.verification",
     "CheckResult": "gradcheck.checks", "GradientMismatch": "gradcheck.checks",
     "InvalidArgument": "reference_mlp.validation",
 }

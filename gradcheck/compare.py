@@ -42,9 +42,10 @@ class Tolerance:
 # (long double) are judged as float64.
 TOLERANCES: dict[np.dtype, Tolerance] = {
     np.dtype(np.float64): Tolerance(1e-8, 1e-5, "unit roundoff 1.1e-16; correct float64 gradients agree to ~1e-13"),
-    # float32 entries near zero carry absolute error ~1e-7·max|∇| (S − I_y cancels in float32
-    # and the error reaches every entry through Eq. 15), so the floor sits at 1% of the scale.
-    np.dtype(np.float32): Tolerance(1e-4, 1e-2, "unit roundoff 6.0e-8; correct float32 gradients agree to ~1e-6"),
+    # Correct float32 backprop leaves absolute errors up to ~2e-6·max|∇| in any entry (S − I_y
+    # cancels in float32 and the error reaches every entry through Eq. 15; bench/peers.py's
+    # correct cases peak at 1.9e-6), so entries below 10% of the largest are judged at 1e-5·max|∇|.
+    np.dtype(np.float32): Tolerance(1e-4, 1e-1, "unit roundoff 6.0e-8; correct float32 gradients agree to ~1e-6 of their largest entry"),
 }
 
 

@@ -60,3 +60,23 @@ def test_the_table_excerpt_is_what_the_command_prints():
     def stable(table: str) -> list[str]:  # drop the timings and rounding-level numbers
         return [mask_rounding(re.sub(r"\s+\d+$|; \d+\.\d s", "", line)) for line in table.splitlines()]
     assert stable(out.stdout) == stable(shown)
+
+
+def test_the_benchmark_rows_quoted_are_rows_of_bench_results():
+    text = README.read_text(encoding="utf-8")
+    section = text.split("## Against other checkers", 1)[1].split("\n## ", 1)[0]
+    quoted = [line for block in re.findall(r"```\n(.*?)```", section, re.S) for line in block.splitlines() if line.strip()]
+    results = (README.parent / "bench" / "RESULTS.md").read_text(encoding="utf-8").splitlines()
+    assert quoted, "the section quotes no rows"
+    missing = [line for line in quoted if line not in results]
+    assert not missing, f"rows not in bench/RESULTS.md (rerun python bench/peers.py and copy them): {missing}"
+
+
+def test_the_verify_example_prints_what_the_readme_says():
+    text = README.read_text(encoding="utf-8")
+    code, said = re.search(r"```python\n(import numpy as np\nfrom gradcheck import make_problem, verify\n.*?)```\n\nprints `(.*?)`",
+                           text, re.S).groups()
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        exec(compile(code, str(README), "exec"), {})
+    assert printed.getvalue().strip() == said

@@ -10,7 +10,7 @@ from gradcheck import strategies
 from gradcheck.compare import Verdict
 from gradcheck.diagnose import variant_gradients
 from gradcheck.report import render
-from gradcheck.verify import KINK_REASON, verify
+from gradcheck.verification import KINK_REASON, verify
 from gradcheck.witnesses import CLOSED_FORM, FD, JAX, Problem, closed_form, make_problem
 from reference_mlp import Architecture, InvalidArgument, mlp
 

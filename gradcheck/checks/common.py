@@ -136,7 +136,7 @@ def along(case: Case, given: dict, records: Sequence[Comparison], directions: in
     whole = {n: given[n] for n, r in zip(shown, records) if r.actual_shape == r.expected_shape and not r.note}
     if not directions or not whole:
         return []
-    from gradcheck.verify import along_directions
+    from gradcheck.verification import along_directions
 
     out = along_directions(case.problem, whole, directions=directions, seed=case.seed or 0)
     return [replace(c, tensor=c.tensor.replace(n, shown[n], 1), equation=equation_of(n), problem=case.describe(), seed=case.seed)
