@@ -260,6 +260,17 @@ def gradient(
     return Estimate(values, error, checkable, method, probe.evaluations, "; ".join(sorted(reasons)) or None)
 
 
+def direction(v: np.ndarray, shape: tuple[int, ...], of: str) -> tuple[np.ndarray, float]:
+    """``v`` as a float64 array and its norm, or raise if it does not have ``shape`` (that of ``of``) or is all zeros."""
+    v = as_float_array("direction v", v).astype(np.float64)
+    if v.shape != tuple(shape):
+        raise InvalidArgument(f"direction v must have the shape of {of}, {tuple(shape)}; got {v.shape}.")
+    norm = float(np.linalg.norm(v))
+    if norm == 0:
+        raise InvalidArgument("direction v is all zeros; a directional derivative needs a nonzero direction.")
+    return v, norm
+
+
 def directional(
     f: Function, x: np.ndarray, v: np.ndarray, *, method: str = "richardson", region: Region | None = None,
     f0: float | None = None,
@@ -271,12 +282,7 @@ def directional(
     """
     check_choice("method", method, METHODS)
     x0 = _prepare(x)
-    v = as_float_array("v", v).astype(np.float64)
-    if v.shape != x0.shape:
-        raise InvalidArgument(f"direction v must have the shape of x, {x0.shape}; got {v.shape}.")
-    norm = float(np.linalg.norm(v))
-    if norm == 0:
-        raise InvalidArgument("direction v is all zeros; a directional derivative needs a nonzero direction.")
+    v, norm = direction(v, x0.shape, "x")
     probe = _Probe(f, x0, region, f0)
     h = float(np.max(step_size(np.array([np.max(np.abs(x0), initial=0.0)]), method, probe.eps)))
     value, error, why = getattr(probe, method)(v / norm, h)

@@ -68,13 +68,7 @@ def directional(
     """
     kind, layer = parameter(problem, name)
     p = problem
-    x = p.params.tensors()[name]
-    v = as_float_array("direction v", v).astype(np.float64)
-    if v.shape != x.shape:
-        raise InvalidArgument(f"direction v must have the shape of {name}, {x.shape}; got {v.shape}.")
-    norm = float(np.linalg.norm(v))
-    if norm == 0:
-        raise InvalidArgument("direction v is all zeros; a directional derivative needs a nonzero direction.")
+    v, norm = finite_diff.direction(v, p.params.tensors()[name].shape, name)
     cache = cache or mlp.forward(p.arch, p.params, p.X)
     A0 = cache.A[layer - 1]
     # Eq. 12 is linear in Wᵢ and bᵢ: Aᵢ(t) = Zᵢ(Wᵢ + t·u) + bᵢ = Aᵢ + t·Zᵢu (or Aᵢ + t·u for bᵢ).
