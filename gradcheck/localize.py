@@ -27,7 +27,7 @@ from typing import Callable
 import numpy as np
 
 from gradcheck import finite_diff
-from reference_mlp.validation import InvalidArgument, as_float_array, check_positive_int
+from reference_mlp.validation import InvalidArgument, as_float_array, check_choice, check_positive_int
 
 MISS = ("never for a single wrong entry; for several, at most about 2·threshold/min|error| per test, "
         "because the weights are continuous and independent")
@@ -56,20 +56,24 @@ def localize(
     g: np.ndarray,
     *,
     max_entries: int = 5,
-    method: str = "richardson",
+    method: str = "auto",
     noise_factor: float = 20.0,
     seed: int = 0,
 ) -> Localization:
     """Find up to ``max_entries`` entries where ``g`` differs from the gradient of ``f`` at ``x``.
 
     An entry counts as wrong when its share of a directional residual exceeds
-    ``noise_factor`` times the finite-difference error estimate.
+    ``noise_factor`` times its error estimate (the finite difference's, plus
+    the rounding of the sum g·v). ``method="auto"`` takes the complex step when
+    f accepts complex input (exact, and it never steps across a ReLU's kink)
+    and Richardson otherwise.
     """
     x0 = as_float_array("x", x).astype(np.float64)
     g0 = as_float_array("g", g).astype(np.float64)
     if g0.shape != x0.shape:
         raise InvalidArgument(f"g must have the shape of x, {x0.shape}; got {g0.shape}.")
     max_entries = check_positive_int("max_entries", max_entries)
+    check_choice("method", method, ("auto",) + finite_diff.METHODS)
     rng = np.random.default_rng(seed)
     flat_g = g0.ravel()
     f0 = float(f(x0.copy()))  # shared by every directional derivative below
@@ -77,15 +81,25 @@ def localize(
     floor = 0.0
 
     def residual(indices: np.ndarray, signs: np.ndarray) -> tuple[float, float]:
-        nonlocal evaluations, floor
+        nonlocal evaluations, floor, method
         v = np.zeros(x0.size)
         v[indices] = signs
-        estimate = finite_diff.directional(f, x0, v.reshape(x0.shape), method=method, f0=f0)
+        estimate = None
+        if method == "auto":
+            try:
+                estimate = finite_diff.directional(f, x0, v.reshape(x0.shape), method="complex", f0=f0)
+                method = "complex"
+            except InvalidArgument:  # f drops or refuses the imaginary part
+                method = "richardson"
+        if estimate is None:
+            estimate = finite_diff.directional(f, x0, v.reshape(x0.shape), method=method, f0=f0)
         evaluations += estimate.evaluations
         if not estimate.checkable:
             raise InvalidArgument(f"a directional derivative could not be taken: {estimate.reason}.")
-        floor = max(floor, noise_factor * estimate.error)
-        return float(flat_g[indices] @ signs) - estimate.value, estimate.error
+        # g·v rounds on the scale of Σ|g||v|; the estimate carries its own error.
+        error = estimate.error + 4 * np.finfo(np.float64).eps * float(np.abs(flat_g[indices]) @ np.abs(signs))
+        floor = max(floor, noise_factor * error)
+        return float(flat_g[indices] @ signs) - estimate.value, error
 
     everything = np.arange(x0.size)
     pending = []

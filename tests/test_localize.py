@@ -58,3 +58,34 @@ def test_a_whole_wrong_column_is_reported_as_structured_without_enumerating_it()
 def test_a_gradient_of_the_wrong_shape_is_refused():
     with pytest.raises(InvalidArgument, match=r"g must have the shape of x, \(784, 128\); got \(128, 784\)"):
         localize(loss, PROBLEM.params.W[0], GRADIENT.T)
+
+
+RELU = Architecture.build((784, 128, 10), hidden="relu")
+RELU_PROBLEM = make_problem(RELU, m=64, seed=2)
+RELU_GRADIENT = mlp.gradients(RELU, RELU_PROBLEM.params, RELU_PROBLEM.X, RELU_PROBLEM.y).dW[0]
+
+
+def relu_loss(W1):
+    return mlp.loss(RELU, RELU_PROBLEM.params.replace("W1", W1), RELU_PROBLEM.X, RELU_PROBLEM.y)
+
+
+@pytest.mark.parametrize("k", [0, 1, 3])
+def test_on_a_relu_network_the_complex_step_keeps_kinks_from_inventing_wrong_entries(k):
+    # Richardson's real steps cross some of the 8,192 ReLU kinks; the complex step never does.
+    rng = np.random.default_rng(k)
+    flat = rng.choice(RELU_GRADIENT.size, size=k, replace=False)
+    wrong = RELU_GRADIENT.copy()
+    wrong.flat[flat] *= 1 + 1e-3
+    result = localize(relu_loss, RELU_PROBLEM.params.W[0], wrong)
+    assert sorted(result.wrong) == sorted(tuple(int(i) for i in np.unravel_index(j, wrong.shape)) for j in flat)
+    assert result.complete and result.evaluations <= 200
+
+
+def test_a_loss_that_refuses_complex_input_falls_back_to_richardson():
+    def real_only(W1):
+        return loss(np.asarray(W1, dtype=np.float64))  # a ComplexWarning, then the real part only
+
+    wrong = GRADIENT.copy()
+    wrong[10, 20] += 1e-4
+    result = localize(real_only, PROBLEM.params.W[0], wrong)
+    assert result.wrong == ((10, 20),)
