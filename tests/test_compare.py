@@ -142,3 +142,18 @@ def test_a_narrow_or_exotic_float_type_never_buys_a_looser_tolerance():
     assert tolerance_for(np.longdouble) is TOLERANCES[np.dtype(np.float64)]
     with pytest.raises(InvalidArgument, match="uncertainty must be a number or have the expected shape"):
         compare(EXPECTED, EXPECTED, tensor="W1", uncertainty=np.ones(3))
+
+
+def test_a_passing_tensor_keeps_the_entry_closest_to_failing():
+    actual = EXPECTED.copy()
+    actual[2, 3] *= 1 + 1e-10  # within rtol, the largest relative error
+    c = compare(actual, EXPECTED, tensor="W1")
+    assert c.passed and len(c.worst) == 1
+    assert c.worst[0].index == (2, 3) and c.max_rel_err == pytest.approx(1e-10, rel=1e-3)
+
+
+def test_the_largest_uncertainty_added_is_recorded_as_the_allowance():
+    spread = np.zeros(EXPECTED.shape)
+    spread[1, 1] = 3e-7
+    assert compare(EXPECTED, EXPECTED, tensor="W1", uncertainty=spread).allowance == 3e-7
+    assert compare(EXPECTED, EXPECTED, tensor="W1").allowance == 0.0

@@ -72,3 +72,8 @@ def test_not_checkable_entries_are_reported_with_their_reason():
 def test_a_table_right_aligns_the_columns_it_is_told_to():
     text = table(["name", "n"], [["a", "1"], ["bbb", "100"]], right=[False, True])
     assert text.splitlines() == ["name    n", "----  ---", "a       1", "bbb   100"]
+
+
+def test_a_scalar_comparison_prints_no_shape():
+    line = summary(compare(1.0, 1.0, tensor="W1·v1", witnesses=("yours", "finite differences")))
+    assert line.startswith("PASS W1·v1 float64: yours vs finite differences agree")

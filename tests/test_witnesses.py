@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from gradcheck import oracle, witnesses
 from gradcheck.compare import Verdict, compare
 from gradcheck.witnesses import CLOSED_FORM, FD, JAX, agree, make_problem
-from reference_mlp import Architecture, InvalidArgument, activations
+from reference_mlp import Architecture, InvalidArgument, activations, mlp
 
 SMOOTH = ("identity", "sigmoid", "tanh", "softplus", "gelu")
 
@@ -141,3 +141,18 @@ def test_make_problem_rejects_bad_arguments():
         make_problem((3, 2))
     with pytest.raises(InvalidArgument, match="fd_method must be one of"):
         agree(make_problem(arch), fd_method="forward")
+
+
+def test_parameter_gradients_alone_equal_those_of_the_full_oracle_and_closed_form():
+    problem = make_problem(Architecture.build((5, 4, 3), hidden="relu", bias=True), m=6, seed=3)
+    p = problem
+    full = oracle.gradients(p.arch, p.params, p.X, p.y)
+    params_only = oracle.gradients(p.arch, p.params, p.X, p.y, inner=False)
+    assert params_only.G == ()
+    for a, b in zip(full.dW + full.db, params_only.dW + params_only.db):
+        np.testing.assert_allclose(a, b, rtol=1e-13, atol=1e-16)
+    cache = mlp.forward(p.arch, p.params, p.X)
+    short = mlp.backward(p.arch, p.params, cache, p.y, input_gradient=False)
+    whole = mlp.backward(p.arch, p.params, cache, p.y)
+    assert short.G[0] is None and all(np.array_equal(a, b) for a, b in zip(short.G[1:], whole.G[1:]))
+    assert all(np.array_equal(a, b) for a, b in zip(short.dW, whole.dW))
