@@ -101,7 +101,7 @@ def to_dict(c: Comparison) -> dict:
         "not_checkable_reason": c.not_checkable_reason,
         "max_abs_err": _number(c.max_abs_err),
         "max_rel_err": _number(c.max_rel_err),
-        "tolerance": {"rtol": c.tolerance.rtol, "floor": c.tolerance.floor},
+        "tolerance": {"rtol": c.tolerance.rtol, "floor": c.tolerance.floor, "allowance": c.allowance},
         "worst": [{"index": list(e.index), "actual": _number(e.actual), "expected": _number(e.expected),
                    "abs_err": _number(e.abs_err), "rel_err": _number(e.rel_err)} for e in c.worst],
         "problem": c.problem,
