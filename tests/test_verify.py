@@ -203,3 +203,16 @@ def test_directions_must_be_a_positive_count_or_zero():
     assert len(verify(p, correct(p), directions=0).comparisons) == 4
     with pytest.raises(InvalidArgument, match="directions"):
         verify(p, correct(p), directions=-1)
+
+
+def test_richardson_directions_near_a_kink_are_not_checkable_rather_than_failed():
+    p = relu_net((60, 40, 10), m=16, seed=5)
+    X, W1 = p.X.copy(), p.params.W[0]
+    for row in range(3):
+        X[row, -1] -= (X[row] @ W1[:, row] - 1e-9 * (-1) ** row) / W1[-1, row]
+    p = Problem(p.arch, p.params, X, p.y)
+    result = verify(p, correct(p), method="richardson")
+    along_W1 = [c for c in result.comparisons if c.tensor.startswith("W1·")]
+    assert result.passed
+    assert all(c.verdict is Verdict.NOT_CHECKABLE and "kink" in c.not_checkable_reason for c in along_W1)
+    assert verify(relu_net(), correct(relu_net()), method="richardson").passed
