@@ -27,6 +27,14 @@ def correct(p: Problem) -> dict:
     return params_of(p, closed_form(p))
 
 
+def near_kink(p: Problem, offset: float) -> Problem:
+    """``p`` with X moved so that three first-layer pre-activations sit ±offset from ReLU's kink."""
+    X, W1 = p.X.copy(), p.params.W[0]
+    for row in range(3):
+        X[row, -1] -= (X[row] @ W1[:, row] - offset * (-1) ** row) / W1[-1, row]
+    return Problem(p.arch, p.params, X, p.y)
+
+
 def with_entry_off(p: Problem, rel: float) -> dict:
     grads = correct(p)
     W1 = grads["W1"].copy()
@@ -73,11 +81,7 @@ def test_a_wrong_direction_of_the_whole_gradient_fails_the_finite_difference_wit
 
 
 def test_pre_activations_within_1e_7_of_the_kink_are_checked_and_pass():
-    p = relu_net(m=8, seed=4)
-    X, W1 = p.X.copy(), p.params.W[0]
-    for row in range(3):
-        X[row, -1] -= (X[row] @ W1[:, row] - 1e-7 * (-1) ** row) / W1[-1, row]
-    p = Problem(p.arch, p.params, X, p.y)
+    p = near_kink(relu_net(m=8, seed=4), 1e-7)
     result = verify(p, correct(p))
     assert result.passed and result.not_checkable == 0
 
@@ -136,11 +140,8 @@ def float32_backprop(p: Problem) -> dict:
 def test_float32_code_near_a_kink_is_not_failed_for_the_side_its_rounding_chose():
     failures, skipped = 0, 0
     for seed in range(20):
-        p = relu_net((60, 40, 10), m=16, seed=seed)
-        X, W1 = p.X.copy(), p.params.W[0]
-        for row in range(3):  # within 1e-7 of the kink: float32 rounding may put it on either side
-            X[row, -1] -= (X[row] @ W1[:, row] - 1e-7 * (-1) ** row) / W1[-1, row]
-        p = Problem(p.arch, p.params, X, p.y)
+        # within 1e-7 of the kink: float32 rounding may put it on either side
+        p = near_kink(relu_net((60, 40, 10), m=16, seed=seed), 1e-7)
         result = verify(p, float32_backprop(p))
         failures += not result.passed
         skipped += result.not_checkable > 0
@@ -206,11 +207,7 @@ def test_directions_must_be_a_positive_count_or_zero():
 
 
 def test_richardson_directions_near_a_kink_are_not_checkable_rather_than_failed():
-    p = relu_net((60, 40, 10), m=16, seed=5)
-    X, W1 = p.X.copy(), p.params.W[0]
-    for row in range(3):
-        X[row, -1] -= (X[row] @ W1[:, row] - 1e-9 * (-1) ** row) / W1[-1, row]
-    p = Problem(p.arch, p.params, X, p.y)
+    p = near_kink(relu_net((60, 40, 10), m=16, seed=5), 1e-9)
     result = verify(p, correct(p), method="richardson")
     along_W1 = [c for c in result.comparisons if c.tensor.startswith("W1·")]
     assert result.passed
