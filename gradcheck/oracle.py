@@ -112,17 +112,6 @@ def gradients(
     ``inner=False`` computes the parameter gradients only (``G`` is then
     empty), which spares the products that Gᵢ and ∂ℓ/∂X need.
     """
-    return launch(arch, params, X, y, reduction, inner=inner)()
-
-
-def launch(
-    arch: Architecture, params: Params, X: np.ndarray, y: np.ndarray, reduction: str = "mean", *, inner: bool = True
-) -> Callable[[], Gradients]:
-    """Start :func:`gradients` and return a function that waits for them.
-
-    JAX runs the compiled oracle on its own thread, so the caller can compute
-    other witnesses in the meantime.
-    """
     check_choice("reduction", reduction, ("mean", "sum"))
     X, y = mlp.check_batch(arch, X, y)
     params = mlp.check_params(arch, params)
@@ -134,15 +123,12 @@ def launch(
     bs = [np.zeros(n, dtype) if b is None else np.asarray(b, dtype) for b, n in zip(params.b, arch.widths[1:])]
     shifts = [np.zeros((X.shape[0], n), dtype) for n in arch.widths[1:]]
     value, (dW, db, dX, dshift) = compiled(Ws, bs, np.asarray(X, dtype), shifts, y.astype(np.int64))
-
-    def wait() -> Gradients:
-        return Gradients(
-            dW=tuple(np.asarray(g) for g in dW),
-            db=tuple(None if b is None else np.asarray(g) for b, g in zip(params.b, db)),
-            G=(np.asarray(dX),) + tuple(np.asarray(g) for g in dshift) if inner else (),
-            loss=float(value),
-        )
-    return wait
+    return Gradients(
+        dW=tuple(np.asarray(g) for g in dW),
+        db=tuple(None if b is None else np.asarray(g) for b, g in zip(params.b, db)),
+        G=(np.asarray(dX),) + tuple(np.asarray(g) for g in dshift) if inner else (),
+        loss=float(value),
+    )
 
 
 def layer_vjp(layer: str, inputs: tuple[np.ndarray, ...], cotangent: np.ndarray) -> tuple[np.ndarray, ...]:

@@ -13,6 +13,7 @@ import numpy as np
 from gradcheck import adapters, diagnose, equations
 from gradcheck.compare import Comparison, compare, failed
 from gradcheck.problems import Case
+from gradcheck.verification import along_directions
 from gradcheck.witnesses import Problem, closed_form, jax_autodiff
 from reference_mlp import activations, loss
 from reference_mlp.validation import InvalidArgument, check_choice
@@ -136,8 +137,6 @@ def along(case: Case, given: dict, records: Sequence[Comparison], directions: in
     whole = {n: given[n] for n, r in zip(shown, records) if r.actual_shape == r.expected_shape and not r.note}
     if not directions or not whole:
         return []
-    from gradcheck.verification import along_directions
-
     out = along_directions(case.problem, whole, directions=directions, seed=case.seed or 0)
     return [replace(c, tensor=c.tensor.replace(n, shown[n], 1), equation=equation_of(n), problem=case.describe(), seed=case.seed)
             for c in out for n in [c.tensor.split("·")[0]]]
