@@ -89,3 +89,8 @@ def test_a_loss_that_refuses_complex_input_falls_back_to_richardson():
     wrong[10, 20] += 1e-4
     result = localize(real_only, PROBLEM.params.W[0], wrong)
     assert result.wrong == ((10, 20),)
+
+
+def test_an_unknown_method_is_refused_with_the_choices():
+    with pytest.raises(InvalidArgument, match="method"):
+        localize(loss, PROBLEM.params.W[0], GRADIENT, method="forward")

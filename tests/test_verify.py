@@ -10,7 +10,7 @@ from gradcheck import strategies
 from gradcheck.compare import Verdict
 from gradcheck.diagnose import variant_gradients
 from gradcheck.report import render
-from gradcheck.verification import KINK_REASON, verify
+from gradcheck.verification import KINK_REASON, along_directions, verify
 from gradcheck.witnesses import CLOSED_FORM, FD, JAX, Problem, closed_form, make_problem
 from reference_mlp import Architecture, InvalidArgument, mlp
 
@@ -213,3 +213,13 @@ def test_richardson_directions_near_a_kink_are_not_checkable_rather_than_failed(
     assert result.passed
     assert all(c.verdict is Verdict.NOT_CHECKABLE and "kink" in c.not_checkable_reason for c in along_W1)
     assert verify(relu_net(), correct(relu_net()), method="richardson").passed
+
+
+def test_the_direction_witness_alone_judges_any_subset_and_refuses_unknown_names():
+    p = relu_net()
+    grads = correct(p)
+    records = along_directions(p, {"W2": grads["W2"]}, directions=3)
+    assert [c.tensor for c in records] == ["W2·v1", "W2·v2", "W2·v3"] and all(c.passed for c in records)
+    assert not all(c.passed for c in along_directions(p, {"W2": -grads["W2"]}))
+    with pytest.raises(InvalidArgument, match="may name only this network's parameters, W1, W2; got G1"):
+        along_directions(p, {"G1": grads["W1"]})
