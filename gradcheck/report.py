@@ -51,8 +51,10 @@ def render(c: Comparison) -> str:
         lines.append(f"  {c.note}")
     if c.checked:
         t = c.tolerance
-        lines.append(f"  tolerance: rtol={t.rtol:g} of |{c.witnesses[1]}|, floored at {_g(t.floor * c.scale)} (= {t.floor:g} x max|{c.witnesses[1]}|)"
-                     + (f", plus up to {c.allowance:.2g} for the witnesses' own rounding error" if c.allowance else ""))
+        floor = t.floor * c.scale  # |a − b| ≤ rtol·max(|b|, floor): small entries get rtol·floor, absolute
+        lines.append(f"  tolerance: rtol={t.rtol:g} of max(|{c.witnesses[1]}|, {_g(floor)}), so at least {t.rtol * floor:.2g} "
+                     f"absolute ({_g(floor)} = {t.floor:g} x max|{c.witnesses[1]}|)"
+                     + (f", plus up to {c.allowance:.2g} for the witnesses' own error" if c.allowance else ""))
         if c.mismatches:
             lines.append(f"  Mismatched elements: {c.mismatches} / {c.checked} ({100 * c.mismatches / c.checked:.3g}%)")
         lines.append(f"  Max absolute difference: {c.max_abs_err:.3g}")

@@ -182,8 +182,9 @@ def _directional(p: Problem, name: str, given: Any, rng: np.random.Generator, di
         estimates = network_fd.rank_one(p, name, a, b, **common)
         given = given.astype(np.float64, copy=False)
         projected = np.sum((a @ given) * b, axis=1)  # aₖᵀ(yours)bₖ
-        # Σ|aᵢ||yoursᵢⱼ||bⱼ| ≤ ‖a‖‖b‖‖yours‖_F (Cauchy–Schwarz), without another pass over yours
-        magnitude = np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1) * np.sqrt(np.vdot(given, given))
+        # Σᵢⱼ|aᵢ||yoursᵢⱼ||bⱼ| = |a|ᵀ|yours||b|: one more matrix-vector product, and exactly the scale
+        # the entrywise rule allows (each entry off by rtol·|yoursᵢⱼ|), not the √P-looser Cauchy–Schwarz bound.
+        magnitude = np.sum((np.abs(a) @ np.abs(given)) * np.abs(b), axis=1)
     else:
         vs = [a if b is None else np.outer(a, b) for a, b in draws]
         vs = [v if skip is None else np.where(skip, 0.0, v) for v in vs]

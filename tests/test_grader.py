@@ -234,3 +234,14 @@ def test_a_check_can_have_its_own_time_limit(tmp_path):
     submission, spec, results = setup(tmp_path, source, "time_limit = 2")
     _, document, elapsed = grade(submission, spec, results)
     assert "time limit of 2 s exceeded" in document["tests"][0]["output"]
+
+
+def test_the_time_limit_counts_the_submissions_time_not_the_graders(tmp_path):
+    from gradcheck.grader.sandbox import Limits, Sandbox
+
+    quick = tmp_path / "quick.py"
+    quick.write_text("def double(x):\n    return 2 * x\n")
+    with Sandbox(quick, limits=Limits(seconds=3)) as box:
+        first = box.module().double(1)
+        time.sleep(4)  # the grader computing its verdicts on a busy machine
+        assert (first, box.module().double(2)) == (2, 4)

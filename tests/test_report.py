@@ -29,7 +29,7 @@ def test_a_failure_report_has_its_layout_line_by_line():
         r"FAIL W1 \(3, 4\) float64: yours vs JAX disagree on 2 of 12 checked entries$",
         r"  Eq\. 11: ∇W₁ = Xᵀ \(\(S − I_y\) W₂ᵀ ∘ σ'\(XW₁\)\)$",
         r"  problem: 4-5-3 sigmoid, m=8, mean, seed 42$",
-        r"  tolerance: rtol=1e-08 of \|JAX\|, floored at 1\.2e-05 \(= 1e-05 x max\|JAX\|\)$",
+        r"  tolerance: rtol=1e-08 of max\(\|JAX\|, 1\.2e-05\), so at least 1\.2e-13 absolute \(1\.2e-05 = 1e-05 x max\|JAX\|\)$",
         r"  Mismatched elements: 2 / 12 \(16\.7%\)$",
         r"  Max absolute difference: 2$",
         r"  Max relative difference: 2$",
@@ -77,3 +77,9 @@ def test_a_table_right_aligns_the_columns_it_is_told_to():
 def test_a_scalar_comparison_prints_no_shape():
     line = summary(compare(1.0, 1.0, tensor="W1·v1", witnesses=("yours", "finite differences")))
     assert line.startswith("PASS W1·v1 float64: yours vs finite differences agree")
+
+
+def test_the_tolerance_line_states_the_absolute_tolerance_small_entries_get():
+    expected = np.array([1.0, 1e-3, 0.0], dtype=np.float32)
+    line = next(l for l in render(compare(expected, expected, tensor="b1")).splitlines() if "tolerance" in l)
+    assert line == "  tolerance: rtol=0.0001 of max(|expected|, 0.1), so at least 1e-05 absolute (0.1 = 0.1 x max|expected|)"

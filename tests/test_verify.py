@@ -223,3 +223,11 @@ def test_the_direction_witness_alone_judges_any_subset_and_refuses_unknown_names
     assert not all(c.passed for c in along_directions(p, {"W2": -grads["W2"]}))
     with pytest.raises(InvalidArgument, match="may name only this network's parameters, W1, W2; got G1"):
         along_directions(p, {"G1": grads["W1"]})
+
+
+def test_float32_gradients_three_percent_off_fail_the_direction_witness_alone():
+    problem = make_problem(Architecture.build((100, 64, 10), hidden="relu"), m=64, seed=0)
+    right = closed_form(problem)["W1"]
+    assert all(c.verdict is Verdict.PASS for c in along_directions(problem, {"W1": right.astype(np.float32)}))
+    wrong = along_directions(problem, {"W1": (1.03 * right).astype(np.float32)})
+    assert all(c.verdict is Verdict.FAIL for c in wrong)

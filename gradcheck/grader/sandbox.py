@@ -180,6 +180,10 @@ class Sandbox:
         self.process: subprocess.Popen | None = None
         self.names: dict[str, dict] = {}
         self.dead: str | None = None
+        # The time limit is the submission's: it runs down only while the grader waits for an
+        # answer, never while the grader computes its own verdicts (which a busy machine slows).
+        self.budget = float(limits.seconds)
+        self.deadline = 0.0
 
     def __enter__(self) -> "Sandbox":
         requests_r, self._requests = os.pipe()
@@ -191,7 +195,7 @@ class Sandbox:
         prefix, switch = _command(self.layer, self.hide, self.submission.parent, self.env)
         child = _child_dir() / "child.py"
         command = prefix + [sys.executable, "-I", "-B", str(child), str(self.submission), str(requests_r), str(replies_w)]
-        self.deadline = time.monotonic() + self.limits.seconds
+        self._start_clock()
         self.process = subprocess.Popen(
             _limited(self.limits, switch, command), env=self.env, cwd=str(self.submission.parent),
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
@@ -201,11 +205,18 @@ class Sandbox:
         os.close(replies_w)
         os.set_blocking(self._requests, False)  # writes wait in select, against the deadline
         header, _ = self._receive()
+        self._stop_clock()
         if not header.get("ok"):
             raise SubmissionError(str(header.get("error", "the submission could not be imported"))[:2000])
         names = header.get("names")
         self.names = names if isinstance(names, dict) else {}
         return self
+
+    def _start_clock(self) -> None:
+        self.deadline = time.monotonic() + self.budget
+
+    def _stop_clock(self) -> None:
+        self.budget = max(0.0, self.deadline - time.monotonic())
 
     def __exit__(self, *exc: Any) -> None:
         self.close()
@@ -266,12 +277,14 @@ class Sandbox:
         """Send one request and wait (within the time budget) for its answer."""
         if self.dead:
             raise SubmissionError(f"the submission's process is no longer running: {self.dead}")
+        self._start_clock()
         try:
             protocol.send(self._requests, header, arrays, write=self._write)
         except OSError:
             code = self.process.wait() if self.process else None
             self._die(_exit_reason(code))
         reply, blobs = self._receive()
+        self._stop_clock()
         if not reply.get("ok"):
             raise SubmissionError(str(reply.get("error", "the call failed"))[:2000])
         return reply, blobs
