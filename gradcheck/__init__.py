@@ -27,7 +27,7 @@ _EXPORTS = {
     "gradient": "gradcheck.finite_diff",
     "render": "gradcheck.report", "summary": "gradcheck.report",
     "Verification": "gradcheck.verification", "verify": "gradcheck.verification",
-    "CheckResult": "gradcheck.checks", "GradientMismatch": "gradcheck.checks",
+    "CheckResult": "gradcheck.checks", "GradientMismatch": "gradcheck.checks", "Inconclusive": "gradcheck.checks",
     "InvalidArgument": "reference_mlp.validation",
 }
 __all__ = sorted(_EXPORTS)

@@ -39,6 +39,7 @@ class ExitCode(enum.IntEnum):
     OK = 0
     DISAGREE = 1
     USAGE = 2
+    INCONCLUSIVE = 3  # nothing failed, but some check could not judge enough to pass
 
 
 def _widths(text: str) -> tuple[int, ...]:
@@ -142,7 +143,8 @@ examples:
   gradcheck check layers.py --seed 3 --trials 5 --verbose
   gradcheck check hw0.py --witness closed-form --report checks.json
 
-exit status: 0 every check passes, 1 a gradient is wrong, 2 usage or import error.
+exit status: 0 every check passes, 1 a gradient is wrong, 2 usage or import error,
+3 nothing is wrong but some check could not judge enough (re-run with another --seed).
 """
 
 
@@ -218,13 +220,30 @@ def check_main(argv: Sequence[str]) -> int:
         return ExitCode.USAGE
     for result in results:
         print(result.render(verbose=args.verbose), end="\n\n")
-    passed = sum(r.passed for r in results)
-    print(f"{len(results)} checks: {passed} passed, {len(results) - passed} failed (seed {args.seed})")
+    print(tally(results, args.seed))
     if args.report:
         settings = {s.name: getattr(args, s.name) for s in gc_settings.SETTINGS}
         write_report(args.report, [(args.target, r) for r in results], settings)
         print(f"report written to {args.report}")
-    return ExitCode.OK if passed == len(results) else ExitCode.DISAGREE
+    return exit_code(results)
+
+
+def tally(results: Sequence, seed: int) -> str:
+    """``3 checks: 2 passed, 1 failed (seed 0)``, naming the inconclusive ones when there are any."""
+    failed = sum(r.verdict.value == "fail" for r in results)
+    undecided = [r for r in results if r.verdict.value == "inconclusive"]
+    line = f"{len(results)} checks: {len(results) - failed - len(undecided)} passed, {failed} failed"
+    if undecided:
+        line += f", {len(undecided)} inconclusive ({', '.join(dict.fromkeys(r.target for r in undecided))})"
+    return line + f" (seed {seed})"
+
+
+def exit_code(results: Sequence) -> ExitCode:
+    """1 if any check failed, else 3 if any could not judge enough, else 0."""
+    verdicts = {r.verdict.value for r in results}
+    if "fail" in verdicts:
+        return ExitCode.DISAGREE
+    return ExitCode.INCONCLUSIVE if "inconclusive" in verdicts or not results else ExitCode.OK
 
 
 GRADE_EPILOG = """\

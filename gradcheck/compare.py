@@ -84,11 +84,16 @@ def tolerance_for(*dtypes: Any) -> Tolerance:
 
 
 class Verdict(str, enum.Enum):
-    """The outcome of one comparison."""
+    """The outcome of one comparison, or of a check made of many."""
 
     PASS = "pass"
     FAIL = "fail"
-    NOT_CHECKABLE = "not checkable"
+    INCONCLUSIVE = "inconclusive"  # too little could be judged to say either
+
+
+# A record that judged no entry, or fewer than this fraction of its entries, claims nothing:
+# it is INCONCLUSIVE, never a pass. Half is where a passing record would say less than it leaves out.
+JUDGED_AT_LEAST = 0.5
 
 
 @dataclass(frozen=True)
@@ -134,17 +139,22 @@ class Comparison:
 
     @property
     def verdict(self) -> Verdict:
-        """PASS when every checkable entry matches, NOT_CHECKABLE when none could be checked."""
+        """FAIL when an entry disagrees; INCONCLUSIVE when fewer than half the entries (or none) could be judged."""
         if self.mismatches or self.note:
             return Verdict.FAIL
-        if self.checked == 0:
-            return Verdict.NOT_CHECKABLE
+        if self.checked == 0 or self.checked < JUDGED_AT_LEAST * (self.checked + self.not_checkable):
+            return Verdict.INCONCLUSIVE
         return Verdict.PASS
 
     @property
     def passed(self) -> bool:
-        """True unless the verdict is FAIL (an uncheckable tensor is not a failure)."""
-        return self.verdict is not Verdict.FAIL
+        """True only when the verdict is PASS: enough was judged, and all of it agrees."""
+        return self.verdict is Verdict.PASS
+
+    @property
+    def failed(self) -> bool:
+        """True when some entry disagrees (or the tensor could not be compared at all)."""
+        return self.verdict is Verdict.FAIL
 
     @property
     def size(self) -> int:

@@ -114,13 +114,13 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     if not state.results:
         return
     results = [r for _, r in state.results]
-    failed = sum(not r.passed for r in results)
+    failed = sum(r.verdict.value == "fail" for r in results)
+    undecided = sum(r.verdict.value == "inconclusive" for r in results)
     comparisons = sum(len(r.comparisons) for r in results)
-    uncheckable = sum(c.verdict.value == "not checkable" for r in results for c in r.comparisons)
     terminalreporter.write_sep("=", "gradcheck")
     terminalreporter.write_line(
-        f"{len(results)} checks run ({comparisons} comparisons): {len(results) - failed} passed, {failed} failed, "
-        f"{uncheckable} comparisons not checkable; seed {state.session['seed']}"
+        f"{len(results)} checks run ({comparisons} comparisons): {len(results) - failed - undecided} passed, "
+        f"{failed} failed, {undecided} inconclusive; seed {state.session['seed']}"
     )
     if state.session["report"]:
         terminalreporter.write_line(f"report written to {state.session['report']}")

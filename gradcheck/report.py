@@ -26,8 +26,9 @@ def summary(c: Comparison) -> str:
     head += f": {c.witnesses[0]} vs {c.witnesses[1]}"
     if c.note and c.checked == 0:
         return f"{head}: {c.note}"
-    if c.verdict is Verdict.NOT_CHECKABLE:
-        return f"{head}: no entry could be checked"
+    if c.verdict is Verdict.INCONCLUSIVE:
+        return (f"{head}: could not judge enough entries ({c.checked} of {c.checked + c.not_checkable} checked)"
+                if c.checked else f"{head}: could not judge any entry")
     if c.verdict is Verdict.FAIL:
         return f"{head} disagree on {c.mismatches} of {c.checked} checked entries"
     return f"{head} agree on all {c.checked} checked entries (max rel err {c.max_rel_err:.1e})"
@@ -123,7 +124,8 @@ def write_report(path: str, checks: Sequence[tuple[str, object]], settings: dict
         "format": "gradcheck-report/1",
         "settings": {k: v for k, v in settings.items() if k != "report"},
         "summary": {"checks": len(results), "passed": sum(r.passed for r in results),
-                    "failed": sum(not r.passed for r in results)},
+                    "failed": sum(r.verdict.value == "fail" for r in results),
+                    "inconclusive": sum(r.verdict.value == "inconclusive" for r in results)},
         "checks": [{"test": test, **result.to_dict()} for test, result in checks],
     }
     with open(path, "w", encoding="utf-8") as handle:

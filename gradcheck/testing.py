@@ -30,13 +30,15 @@ from gradcheck.checks import (
     check_two_layer_grads,
 )
 from gradcheck import recorder
+from gradcheck.checks.result import Inconclusive
+from gradcheck.compare import Verdict
 from gradcheck.checks.common import judged_by
 from gradcheck.checks.conventions import check_module
 from gradcheck.compare import tolerances
 from reference_mlp.validation import InvalidArgument
 
 __all__ = [
-    "GradientMismatch", "assert_function", "assert_layers", "assert_mlp_grads", "assert_module", "assert_modules",
+    "GradientMismatch", "Inconclusive", "assert_function", "assert_layers", "assert_mlp_grads", "assert_module", "assert_modules",
     "assert_nn_epoch", "assert_softmax_loss", "assert_softmax_regression_epoch", "assert_two_layer_grads",
 ]
 
@@ -53,9 +55,14 @@ def run(check: Callable[..., Any], *args: Any, seed: int = 0, trials: int = 1, r
             results = outcome if isinstance(outcome, list) else [outcome]
             for result in results:
                 recorder.record(result)  # counted by the pytest plugin, when it runs
-            failed = [r for r in results if not r.passed]
+            failed = [r for r in results if r.verdict is Verdict.FAIL]
             if failed:
                 raise GradientMismatch("\n\n".join(r.render() for r in failed))
+            undecided = [r for r in results if r.inconclusive]
+            if undecided:
+                raise Inconclusive(f"gradcheck could not judge {', '.join(r.target for r in undecided)} "
+                                   f"with seed {seed + trial}; {undecided[0].advice}.\n\n"
+                                   + "\n\n".join(r.render() for r in undecided))
             outcomes.append(outcome)
     return outcomes[0]
 

@@ -30,7 +30,7 @@ from typing import Any, Mapping
 import numpy as np
 
 from gradcheck import equations, network_fd, oracle
-from gradcheck.compare import Comparison, compare, failed, tolerance_for
+from gradcheck.compare import Comparison, Verdict, compare, failed, tolerance_for
 from gradcheck.finite_diff import METHODS
 from gradcheck.witnesses import CLOSED_FORM, FD, JAX, Problem
 from reference_mlp import mlp
@@ -51,14 +51,26 @@ class Verification:
     seconds: float
 
     @property
+    def verdict(self) -> Verdict:
+        """FAIL if any comparison failed, INCONCLUSIVE if any could not judge enough of its tensor, else PASS."""
+        if any(c.failed for c in self.comparisons):
+            return Verdict.FAIL
+        return Verdict.PASS if all(c.passed for c in self.comparisons) else Verdict.INCONCLUSIVE
+
+    @property
     def passed(self) -> bool:
-        """True when no comparison failed (not checkable entries are not failures)."""
-        return all(c.passed for c in self.comparisons)
+        """True when every comparison judged enough of its tensor and agreed."""
+        return self.verdict is Verdict.PASS
+
+    @property
+    def inconclusive(self) -> bool:
+        """True when nothing failed but some tensor could not be judged (e.g. every entry sits on a kink)."""
+        return self.verdict is Verdict.INCONCLUSIVE
 
     @property
     def failures(self) -> tuple[Comparison, ...]:
         """The comparisons that failed, in the order they were made."""
-        return tuple(c for c in self.comparisons if not c.passed)
+        return tuple(c for c in self.comparisons if c.failed)
 
     @property
     def not_checkable(self) -> int:

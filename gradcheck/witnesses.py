@@ -131,7 +131,7 @@ class Agreement:
 
     @property
     def passed(self) -> bool:
-        """True when every pair agrees on every tensor."""
+        """True when every pair agrees on every tensor, each judged on enough of its entries."""
         return all(c.passed for c in self.comparisons)
 
 

@@ -6,13 +6,16 @@ import numpy as np
 import pytest
 
 from gradcheck.checks import (
+    CheckResult,
     GradientMismatch,
+    Inconclusive,
     check_function,
     check_mlp_grads,
     check_nn_epoch,
     check_two_layer_grads,
 )
 from gradcheck.compare import Verdict
+from gradcheck.testing import assert_function
 from reference_mlp import InvalidArgument
 from reference_mlp.mlp import Architecture, Params, gradients
 
@@ -243,3 +246,47 @@ def test_every_record_names_the_seed_that_replays_it():
                    check_nn_epoch(lambda X, y, W1, W2, lr=0.1, batch=100: None, seed=10)):
         assert {c.seed for c in result.comparisons} == {10}
         assert all("seed 10" in line for line in result.render().splitlines() if line.startswith("  problem:"))
+
+
+def relu_inputs(zeros: int) -> np.ndarray:
+    x = np.random.default_rng(3).standard_normal((4, 5))
+    x.flat[:zeros] = 0.0  # exactly on ReLU's kink, as a float32 cast of small inputs often leaves them
+    return x
+
+
+@pytest.mark.parametrize("backward", [lambda dout, x: dout * (x > 0), lambda dout, x: dout * (x >= 0)],
+                         ids=["strict", "at-the-kink"])
+def test_a_relu_backward_with_inputs_on_the_kink_passes_with_those_entries_not_checkable(backward):
+    result = check_function(lambda x: np.maximum(x, 0), backward, [relu_inputs(3)])
+    assert result.passed and result.comparisons[0].not_checkable == 3
+
+
+def test_a_wrong_relu_backward_with_inputs_on_the_kink_still_fails():
+    doubled = lambda dout, x: 2 * dout * (x > 0)
+    assert check_function(lambda x: np.maximum(x, 0), doubled, [relu_inputs(3)]).verdict is Verdict.FAIL
+    leaky = lambda dout, x: dout * np.where(x > 0, 1.0, 0.01)  # wrong only off the kink, on the negative side
+    assert check_function(lambda x: np.maximum(x, 0), leaky, [relu_inputs(3)]).verdict is Verdict.FAIL
+
+
+def test_a_backward_judged_on_too_few_entries_is_inconclusive_and_its_assertion_says_how_to_settle_it():
+    result = check_function(lambda x: np.maximum(x, 0), lambda dout, x: dout * (x > 0), [relu_inputs(15)])
+    assert result.verdict is Verdict.INCONCLUSIVE and not result.passed and not result.failures
+    assert "INCONCLUSIVE, 1 of 1 comparisons could not judge enough entries" in result.headline()
+    assert "away from the kinks" in result.headline()
+    with pytest.raises(Inconclusive, match="could not judge"):
+        result.raise_if_failed()
+    with pytest.raises(Inconclusive, match="gradcheck could not judge backward|gradcheck could not judge <lambda>"):
+        assert_function(lambda x: np.maximum(x, 0), lambda dout, x: dout * (x > 0), [relu_inputs(15)])
+
+
+def test_smooth_functions_have_no_kink_found_in_them():
+    x = np.random.default_rng(4).standard_normal((5, 6)) * 3
+    forward = lambda x: np.tanh(x) * x**2
+    backward = lambda dout, x: dout * (2 * x * np.tanh(x) + x**2 * (1 - np.tanh(x) ** 2))
+    result = check_function(forward, backward, [x])
+    assert result.passed and result.comparisons[0].not_checkable == 0
+
+
+def test_a_check_that_made_no_comparison_is_inconclusive_never_passed():
+    empty = CheckResult("nothing", "gradient function", (), 0)
+    assert empty.verdict is Verdict.INCONCLUSIVE and not empty.passed

@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from gradcheck import cli, witnesses
@@ -159,7 +160,7 @@ def test_check_help_lists_every_convention():
     assert out.returncode == 0
     for name in NAMES:
         assert f"\n  {name} " in out.stdout
-    assert "exit status: 0 every check passes, 1 a gradient is wrong, 2 usage or import error." in out.stdout
+    assert "exit status: 0 every check passes, 1 a gradient is wrong, 2 usage or import error,\n3 nothing is wrong" in out.stdout
 
 
 def test_check_shares_the_plugins_settings_and_writes_the_same_json_report(tmp_path):
@@ -183,3 +184,18 @@ def test_check_rejects_a_bad_setting_naming_the_option():
     out = run("check", str(CORPUS / "nn_epoch_correct.py"), "--trials", "0")
     assert out.returncode == ExitCode.USAGE
     assert "argument --trials: bad value '0' for trials: expected an integer ≥ 1." in out.stderr
+
+
+def test_check_exits_3_when_nothing_failed_but_something_could_not_be_judged():
+    from gradcheck.checks.result import CheckResult
+    from gradcheck.compare import compare
+
+    judged = compare(np.ones(4), np.ones(4), tensor="dx")
+    unjudged = compare(np.ones(4), np.ones(4), tensor="dx", checkable=np.zeros(4, bool))
+    wrong = compare(2 * np.ones(4), np.ones(4), tensor="dx")
+    results = lambda *records: [CheckResult("relu_backward", "layers", (r,), 0) for r in records]
+    assert cli.exit_code(results(judged)) is ExitCode.OK
+    assert cli.exit_code(results(judged, unjudged)) is ExitCode.INCONCLUSIVE == 3
+    assert cli.exit_code(results(unjudged, wrong)) is ExitCode.DISAGREE
+    assert cli.exit_code([]) is ExitCode.INCONCLUSIVE
+    assert cli.tally(results(judged, unjudged), 7) == "2 checks: 1 passed, 0 failed, 1 inconclusive (relu_backward) (seed 7)"

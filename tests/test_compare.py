@@ -72,9 +72,25 @@ def test_entries_a_witness_could_not_estimate_are_excluded_and_counted():
     assert c.not_checkable == 7 and c.checked == 17 and c.mismatches == 17
 
 
-def test_a_tensor_with_no_checkable_entry_is_not_checkable_rather_than_passed():
+def test_a_tensor_with_no_checkable_entry_is_inconclusive_rather_than_passed():
     c = compare(EXPECTED, EXPECTED, tensor="W1", checkable=np.zeros(EXPECTED.shape, bool))
-    assert c.verdict is Verdict.NOT_CHECKABLE and c.passed
+    assert c.verdict is Verdict.INCONCLUSIVE and not c.passed and not c.failed
+
+
+def test_a_tensor_judged_on_fewer_than_half_its_entries_is_inconclusive_and_on_half_it_passes():
+    mask = np.zeros(EXPECTED.shape, bool)
+    mask.flat[: EXPECTED.size // 2 - 1] = True
+    assert compare(EXPECTED, EXPECTED, tensor="W1", checkable=mask).verdict is Verdict.INCONCLUSIVE
+    mask.flat[: EXPECTED.size // 2] = True
+    assert compare(EXPECTED, EXPECTED, tensor="W1", checkable=mask).verdict is Verdict.PASS
+
+
+def test_a_wrong_entry_among_few_judged_ones_still_fails():
+    mask = np.zeros(EXPECTED.shape, bool)
+    mask[0, 0] = True
+    wrong = EXPECTED.copy()
+    wrong[0, 0] *= 3
+    assert compare(wrong, EXPECTED, tensor="W1", checkable=mask).verdict is Verdict.FAIL
 
 
 def test_a_witness_uncertainty_widens_the_allowance_of_its_entry_only():

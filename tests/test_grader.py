@@ -195,7 +195,7 @@ def test_a_batch_grades_every_folder_in_parallel_and_resumes_where_it_stopped(tm
     first = subprocess.run(command + ["--jobs", "2"], capture_output=True, text=True, timeout=600)
     assert first.returncode == 0, first.stderr
     summary = (out / "summary.csv").read_text()
-    assert summary.splitlines() == ["submission,score,two-layer gradients", "alice,4,4", "bob,0,0", "carol,4,4"]
+    assert summary.splitlines() == ["submission,score,two-layer gradients,needs review", "alice,4,4,", "bob,0,0,", "carol,4,4,"]
     (out / "bob" / "results.json").unlink()  # as if the batch had been killed before bob
     second = subprocess.run(command, capture_output=True, text=True, timeout=600)
     assert "2 of 3 already graded; grading the other 1" in second.stderr
@@ -245,3 +245,24 @@ def test_the_time_limit_counts_the_submissions_time_not_the_graders(tmp_path):
         first = box.module().double(1)
         time.sleep(4)  # the grader computing its verdicts on a busy machine
         assert (first, box.module().double(2)) == (2, 4)
+
+
+def test_an_inconclusive_check_never_scores_full_marks_and_is_flagged_for_staff():
+    import numpy as np
+
+    from gradcheck.checks.result import CheckResult
+    from gradcheck.compare import compare
+    from gradcheck.grader import formats
+    from gradcheck.grader.grade import Grade, Graded, _score
+    from gradcheck.grader.spec import CheckSpec
+
+    judged = compare(np.ones(4), np.ones(4), tensor="W1")
+    unjudged = compare(np.ones(4), np.ones(4), tensor="W2", checkable=np.zeros(4, bool))
+    result = CheckResult("two_layer_grads", "gradient function", (judged, unjudged), 0)
+    check = CheckSpec("grads", "hw.py", "two_layer_grads", "two_layer_grads", weight=4, partial_credit=True)
+    assert result.inconclusive and _score(check, result) == 2.0
+    assert _score(CheckSpec("grads", "hw.py", "two_layer_grads", "two_layer_grads", weight=4), result) == 0.0
+    grade = Grade("hw", "alice", "rlimits", (Graded(check, 1, 2.0, "failed", "…", 0.1, result, inconclusive=True),), 0.1)
+    document = json.loads(formats.gradescope(grade))
+    assert document["extra_data"] == {"needs_review": ["grads"]}
+    assert "Flagged for review by course staff: grads could not be judged." in document["output"]

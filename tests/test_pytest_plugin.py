@@ -43,7 +43,7 @@ def test_a_correct_implementation_passes_and_the_summary_counts_it(pytester):
     result.stdout.fnmatch_lines([
         "gradcheck: seed 0, trials 1, rtol by dtype, witness jax (replay with --gradcheck-seed=0)",
         "*= gradcheck =*",
-        "1 checks run (24 comparisons): 1 passed, 0 failed, 0 comparisons not checkable; seed 0",
+        "1 checks run (24 comparisons): 1 passed, 0 failed, 0 inconclusive; seed 0",
     ])
 
 
@@ -64,7 +64,7 @@ def test_a_buggy_implementation_fails_with_equation_tensor_and_diagnosis(pyteste
         "E         probable cause: σ' is missing*",
         "*- gradcheck -*",
         "two_layer_grads: FAIL, 12 of 24 comparisons failed (gradient function, σ = sigmoid, seed 0)",
-        "1 checks run (24 comparisons): 0 passed, 1 failed, 0 comparisons not checkable; seed 0",
+        "1 checks run (24 comparisons): 0 passed, 1 failed, 0 inconclusive; seed 0",
     ])
     assert "gradcheck/testing.py" not in result.stdout.str()  # helper frames are hidden
 
@@ -188,7 +188,7 @@ def test_loss():
     result.stdout.fnmatch_lines([f"report written to {path}"])
     document = json.loads(path.read_text())
     jsonschema.validate(document, json.loads((REPO / "docs" / "report.schema.json").read_text()))
-    assert document["summary"] == {"checks": 2, "passed": 0, "failed": 2}
+    assert document["summary"] == {"checks": 2, "passed": 0, "failed": 2, "inconclusive": 0}
     first, second = document["checks"]
     assert first["test"] == "test_hw.py::test_two_layer_grads" and first["target"] == "two_layer_grads"
     failing = [c for c in first["comparisons"] if c["verdict"] == "fail"]
@@ -207,3 +207,20 @@ def test_each_example_repo_passes_when_correct_and_fails_with_a_diagnosis_when_b
     else:
         assert result.ret == pytest.ExitCode.TESTS_FAILED
         result.stdout.fnmatch_lines(["E         probable cause: *"])
+
+
+def test_a_check_that_could_not_judge_fails_the_test_saying_how_to_settle_it(pytester):
+    pytester.makepyfile(test_kink="""
+import numpy as np
+
+def test_relu_backward(gradcheck):
+    x = np.zeros((3, 4))  # every input on the kink: nothing can be judged
+    gradcheck.function(lambda x: np.maximum(x, 0), lambda dout, x: dout * (x > 0), [x])
+""")
+    result = pytester.runpytest()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines([
+        "E       gradcheck.checks.result.Inconclusive: gradcheck could not judge <lambda> with seed 0; "
+        "give inputs away from the kinks of your forward*",
+        "1 checks run (1 comparisons): 0 passed, 0 failed, 1 inconclusive; seed 0",
+    ])

@@ -11,9 +11,9 @@ from gradcheck.checks.functions import check_mlp_grads, check_two_layer_grads
 from gradcheck.checks.generic import check_function
 from gradcheck.checks.layers import check_layers
 from gradcheck.checks.modules import check_modules
-from gradcheck.checks.result import CheckResult, GradientMismatch
+from gradcheck.checks.result import CheckResult, GradientMismatch, Inconclusive
 
 __all__ = [
-    "CheckResult", "GradientMismatch", "check_function", "check_layers", "check_mlp_grads", "check_modules",
+    "CheckResult", "GradientMismatch", "Inconclusive", "check_function", "check_layers", "check_mlp_grads", "check_modules",
     "check_nn_epoch", "check_softmax_loss", "check_softmax_regression_epoch", "check_two_layer_grads",
 ]

@@ -118,14 +118,14 @@ def judge_cases(
                        for n in names]
             records += along(case, given, records, directions, shown, equation_of)
         outcomes.append((case, records, given, truth, mutations(call, case)))
-    failing = {case.name for case, records, *_ in outcomes if any(not r.passed for r in records)}
+    failing = {case.name for case, records, *_ in outcomes if any(r.failed for r in records)}
     results = []
     for case, records, given, truth, mutated in outcomes:
-        if any(not r.passed for r in records):
+        if any(r.failed for r in records):
             found = pattern_diagnosis(case, records, failing)
             if found is None and given is not None:
                 found = explain(case.problem, given, truth)
-            records = [r if r.passed else diagnose.with_diagnosis(r, found) for r in records]
+            records = [r if not r.failed else diagnose.with_diagnosis(r, found) for r in records]
         results.extend(records)
         results.extend(mutated)
     return results

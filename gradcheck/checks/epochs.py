@@ -84,13 +84,13 @@ def _judge_epoch(fn, target, case, names, shown, lr, batch, run, deltas) -> list
         note = f"your {target} raised {first.error}" if first.error else moved
         return [failed(f"Δ{shown[n]}", truth[n].shape, note, **ctx) for n in names] + mutations(first, case)
     records = [compare(moved[n], truth[n], tensor=f"Δ{shown[n]}", **ctx) for n in names]
-    if any(not r.passed for r in records):
+    if any(r.failed for r in records):
         again = None if second.error else deltas(p, second)
         if isinstance(again, dict) and any(not np.array_equal(again[n], moved[n]) for n in names):
             found = diagnose.known("shuffles", "two epochs on the same data and weights ended with different weights")
         else:
             found = diagnose.diagnose_epoch(p, moved, truth, lr, batch)
-        records = [r if r.passed else diagnose.with_diagnosis(r, found) for r in records]
+        records = [r if not r.failed else diagnose.with_diagnosis(r, found) for r in records]
     return records + mutations(first, case)
 
 
@@ -136,7 +136,7 @@ def check_softmax_loss(fn: Callable, *, seed: int = 0) -> CheckResult:
             results.append(failed("loss", (), note, **ctx))
         else:
             record = compare(np.reshape(value, ()), expected, tensor="loss", **ctx)
-            if not record.passed:
+            if record.failed:
                 ratio = float(np.reshape(value, ())) / float(expected)
                 if not np.isfinite(ratio):
                     found = diagnose.known("softmax_overflow", f"your loss is {float(np.reshape(value, ()))} on logits near {problems.LARGE_LOGITS:g}")

@@ -59,4 +59,5 @@ def check_function(
             results.append(compare(given[n], e.values, tensor=f"d{n}", uncertainty=e.error, checkable=e.checkable,
                                    not_checkable_reason=e.reason, **ctx))
     results += mutation_records(first.mutated + call.mutated, ctx["problem"], seed)
-    return CheckResult(target, f"forward/backward pair, {method} differences", tuple(results), seed)
+    return CheckResult(target, f"forward/backward pair, {method} differences", tuple(results), seed,
+                       advice="give inputs away from the kinks of your forward (where it is not differentiable)")

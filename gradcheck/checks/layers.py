@@ -91,9 +91,9 @@ def _layer_records(
             e = estimates[n]
             judged.append(compare(given[n], e.values, tensor=label(n), witnesses=(YOURS, FD), uncertainty=e.error,
                                   checkable=e.checkable, not_checkable_reason=e.reason, equation=LAYER_EQUATIONS.get(n), **ctx))
-    if any(not r.passed for r in judged):
+    if any(r.failed for r in judged):
         found = diagnose.diagnose_layer(layer, inputs, dout, given, truth)
-        judged = [r if r.passed else diagnose.with_diagnosis(r, found) for r in judged]
+        judged = [r if not r.failed else diagnose.with_diagnosis(r, found) for r in judged]
     return records + judged
 
 
@@ -111,12 +111,12 @@ def _softmax_records(fn: Callable, logits: np.ndarray, y: np.ndarray, context: s
     records = [compare(np.reshape(value, ()) if np.size(value) == 1 else value, np.array(loss), tensor="softmax_loss loss",
                        equation=equations.LOSS, **ctx),
                compare(dx, grad, tensor="softmax_loss dx", equation=equations.LOSS_GRADIENT, **ctx)]
-    if any(not r.passed for r in records):
+    if any(r.failed for r in records):
         if not np.all(np.isfinite(dx)) or not np.all(np.isfinite(value)):
             found = diagnose.known("softmax_overflow", "your loss or dx is NaN or infinite on these logits")
         else:
             found = diagnose.diagnose_layer("softmax_loss", (logits, y), grad, {"dx": dx}, {"dx": grad})
-        records = [r if r.passed else diagnose.with_diagnosis(r, found) for r in records]
+        records = [r if not r.failed else diagnose.with_diagnosis(r, found) for r in records]
     return records + mutation_records(call.mutated, context, seed)
 
 

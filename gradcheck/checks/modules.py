@@ -93,7 +93,7 @@ def _rounds(
         round_records = []
         for n, value in given.items():
             record = _judge(f"{label}.{n}", value, truth[n], equation_of(n), context, seed)
-            if not record.passed:
+            if record.failed:
                 plain = adapters.as_float_array(value)
                 found = None if isinstance(plain, str) else _state_diagnosis(n, plain, history + [truth] if history else [])
                 if found is None and nonfinite is not None and not isinstance(plain, str) and not np.all(np.isfinite(plain)):

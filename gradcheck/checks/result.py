@@ -7,9 +7,15 @@ from dataclasses import dataclass
 from gradcheck.compare import Comparison, Verdict
 from gradcheck.report import render, summary
 
+RERUN = "re-run with another seed (--seed N, --gradcheck-seed=N or seed=N)"
+
 
 class GradientMismatch(AssertionError):
     """A gradient of user code disagrees with the oracle; the message is the full report."""
+
+
+class Inconclusive(AssertionError):
+    """A check could not judge enough of the code to pass it; the message says what and how to re-run."""
 
 
 @dataclass(frozen=True)
@@ -21,6 +27,7 @@ class CheckResult:
     comparisons: tuple[Comparison, ...]
     seed: int
     unsupported: tuple[str, ...] = ()
+    advice: str = RERUN  # what settles an inconclusive result
 
     @property
     def failures(self) -> tuple[Comparison, ...]:
@@ -28,9 +35,28 @@ class CheckResult:
         return tuple(c for c in self.comparisons if c.verdict is Verdict.FAIL)
 
     @property
+    def undecided(self) -> tuple[Comparison, ...]:
+        """The comparisons whose verdict is INCONCLUSIVE: too little of the tensor could be judged."""
+        return tuple(c for c in self.comparisons if c.verdict is Verdict.INCONCLUSIVE)
+
+    @property
+    def verdict(self) -> Verdict:
+        """FAIL if any comparison failed; else INCONCLUSIVE if none was made or any could not judge; else PASS."""
+        if self.failures:
+            return Verdict.FAIL
+        if not self.comparisons or self.undecided:
+            return Verdict.INCONCLUSIVE
+        return Verdict.PASS
+
+    @property
     def passed(self) -> bool:
-        """True when no comparison failed and at least one was made."""
-        return bool(self.comparisons) and not self.failures
+        """True when comparisons were made, none failed and every one judged enough to say so."""
+        return self.verdict is Verdict.PASS
+
+    @property
+    def inconclusive(self) -> bool:
+        """True when nothing failed but too little was judged to pass."""
+        return self.verdict is Verdict.INCONCLUSIVE
 
     @property
     def diagnoses(self) -> tuple[str, ...]:
@@ -39,13 +65,19 @@ class CheckResult:
 
     def headline(self) -> str:
         """One line: ``two_layer_grads: FAIL, 3 of 8 comparisons failed (seed 0)``."""
-        if self.passed:
-            return f"{self.target}: PASS, all {len(self.comparisons)} comparisons agree ({self.convention}, seed {self.seed})"
-        return (f"{self.target}: FAIL, {len(self.failures)} of {len(self.comparisons)} comparisons failed "
-                f"({self.convention}, seed {self.seed})")
+        where = f"({self.convention}, seed {self.seed})"
+        if self.verdict is Verdict.PASS:
+            return f"{self.target}: PASS, all {len(self.comparisons)} comparisons agree {where}"
+        if self.verdict is Verdict.INCONCLUSIVE:
+            if not self.comparisons:
+                return f"{self.target}: INCONCLUSIVE, nothing could be compared {where}"
+            k, n = len(self.undecided), len(self.comparisons)
+            rest = f"; the other {n - k} agree" if k < n else ""
+            return f"{self.target}: INCONCLUSIVE, {k} of {n} comparisons could not judge enough entries{rest} {where}; {self.advice}"
+        return f"{self.target}: FAIL, {len(self.failures)} of {len(self.comparisons)} comparisons failed {where}"
 
     def render(self, *, verbose: bool = False) -> str:
-        """The headline, one summary line per comparison, then every failure in full.
+        """The headline, one summary line per comparison, then every failure (and undecided record) in full.
 
         Failures repeated across cases with the same diagnosis are shown in full
         once, and a tensor's checks along random directions (``W1·v1``) fold
@@ -55,8 +87,8 @@ class CheckResult:
         lines += [f"  unsupported: {u}" for u in self.unsupported]
         lines += [f"  {summary(c)} [{c.problem}]" for c in self.comparisons]
         shown, blocks = set(), []
-        for c in self.comparisons if verbose else self.failures:
-            key = (c.tensor.split("·")[0], c.bug, c.note is not None)
+        for c in self.comparisons if verbose else self.failures + self.undecided:
+            key = (c.tensor.split("·")[0], c.bug, c.note is not None, c.verdict)
             if key in shown and not verbose:
                 continue
             shown.add(key)
@@ -64,15 +96,18 @@ class CheckResult:
         return "\n\n".join(["\n".join(lines), *blocks])
 
     def to_dict(self) -> dict:
-        """The result as plain JSON-ready data, every comparison included (see docs/report.md)."""
+        """The result as plain JSON-ready data, every comparison included (see docs/report.schema.json)."""
         from gradcheck.report import to_dict
 
-        return {"target": self.target, "convention": self.convention, "seed": self.seed, "passed": self.passed,
-                "unsupported": list(self.unsupported), "comparisons": [to_dict(c) for c in self.comparisons]}
+        return {"target": self.target, "convention": self.convention, "seed": self.seed, "verdict": self.verdict.value,
+                "passed": self.passed, "unsupported": list(self.unsupported),
+                "comparisons": [to_dict(c) for c in self.comparisons]}
 
     def raise_if_failed(self) -> "CheckResult":
-        """Raise :class:`GradientMismatch` with the report if anything failed; return self otherwise."""
+        """Raise :class:`GradientMismatch` if anything failed, :class:`Inconclusive` if too little was judged."""
         __tracebackhide__ = True
-        if not self.passed:
+        if self.verdict is Verdict.FAIL:
             raise GradientMismatch(self.render())
+        if self.verdict is Verdict.INCONCLUSIVE:
+            raise Inconclusive(self.render())
         return self

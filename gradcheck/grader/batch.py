@@ -28,9 +28,10 @@ def _grade_one(submission: str, spec_path: str, out: str) -> tuple[str, float, l
     return Path(submission).name, result.score, [g.score for g in result.checks]
 
 
-def _read_scores(path: Path) -> tuple[float, list[float]]:
+def _read_scores(path: Path) -> tuple[float, list[float], list[str]]:
     document = json.loads(path.read_text())
-    return float(document["score"]), [float(t["score"]) for t in document["tests"]]
+    review = (document.get("extra_data") or {}).get("needs_review") or []
+    return float(document["score"]), [float(t["score"]) for t in document["tests"]], [str(r) for r in review]
 
 
 def grade_all(submissions: Path, spec: Spec, out: Path, *, jobs: int = 2, progress=sys.stderr) -> Path:
@@ -49,9 +50,9 @@ def grade_all(submissions: Path, spec: Spec, out: Path, *, jobs: int = 2, progre
     summary = out / "summary.csv"
     rows = []
     for folder in folders:
-        total, scores = _read_scores(out / folder.name / "results.json")
-        rows.append([folder.name, f"{total:g}", *(f"{s:g}" for s in scores)])
-    text_rows = [["submission", "score", *(c.name for c in spec.checks)], *rows]
+        total, scores, review = _read_scores(out / folder.name / "results.json")
+        rows.append([folder.name, f"{total:g}", *(f"{s:g}" for s in scores), "; ".join(review)])
+    text_rows = [["submission", "score", *(c.name for c in spec.checks), "needs review"], *rows]
     temporary = summary.with_suffix(".csv.tmp")
     with open(temporary, "w", newline="", encoding="utf-8") as handle:
         csv.writer(handle).writerows(text_rows)

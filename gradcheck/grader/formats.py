@@ -20,8 +20,10 @@ from gradcheck.grader.grade import Grade
 
 
 def _header(grade: Grade) -> str:
+    review = grade.needs_review
     return (f"gradcheck graded {grade.assignment}: {grade.score:g} / {grade.max_score:g} points. "
-            f"Sandbox: {grade.layer}.")
+            f"Sandbox: {grade.layer}."
+            + (f" Flagged for review by course staff: {', '.join(review)} could not be judged." if review else ""))
 
 
 def gradescope(grade: Grade) -> str:
@@ -31,6 +33,7 @@ def gradescope(grade: Grade) -> str:
         "execution_time": round(grade.seconds, 3),
         "output": _header(grade),
         "stdout_visibility": "hidden",
+        "extra_data": {"needs_review": list(grade.needs_review)},  # stored with the submission, for staff
         "tests": [{
             "name": g.check.name, "number": str(g.number), "score": round(g.score, 4), "max_score": g.check.weight,
             "status": g.status, "output": g.output, "visibility": g.check.visibility,
@@ -69,7 +72,7 @@ def plain(grade: Grade) -> str:
         "assignment": grade.assignment, "submission": grade.submission, "sandbox": grade.layer,
         "score": grade.score, "max_score": grade.max_score, "seconds": grade.seconds,
         "checks": [{"name": g.check.name, "convention": g.check.convention, "score": g.score,
-                    "max_score": g.check.weight, "status": g.status, "output": g.output,
+                    "max_score": g.check.weight, "status": g.status, "inconclusive": g.inconclusive, "output": g.output,
                     "result": None if g.result is None else g.result.to_dict()} for g in grade.checks],
     }, indent=2, ensure_ascii=False)
 

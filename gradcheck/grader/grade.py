@@ -31,6 +31,7 @@ class Graded:
     output: str
     seconds: float
     result: CheckResult | None = None
+    inconclusive: bool = False  # nothing failed, but even a re-drawn problem left too much unjudged
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,11 @@ class Grade:
         """Points available over every check."""
         return sum(g.check.weight for g in self.checks)
 
+    @property
+    def needs_review(self) -> tuple[str, ...]:
+        """The checks course staff should look at by hand: those that stayed inconclusive."""
+        return tuple(g.check.name for g in self.checks if g.inconclusive)
+
 
 def _student_text(text: str, secret: int | None = None) -> str:
     """A report fit for the student: the secret seeds hidden, the length capped."""
@@ -62,7 +68,11 @@ def _student_text(text: str, secret: int | None = None) -> str:
     return text if len(text) <= MAX_OUTPUT else text[:MAX_OUTPUT] + "\n… (output truncated)"
 
 
+REDRAWS = 1  # an inconclusive check is run once more, on the next derived seed
+
+
 def _score(check: CheckSpec, result: CheckResult) -> float:
+    """Full marks only for a PASS; partial credit counts the comparisons that passed (never an undecided one)."""
     if result.passed:
         return check.weight
     if not check.partial_credit or not result.comparisons:
@@ -93,19 +103,26 @@ def grade_check(submission: Path, spec: Spec, check: CheckSpec, number: int, lay
                 module = types.SimpleNamespace(__name__=check.function,
                                                **{check.convention: getattr(module, check.function)})
             with judged_by("jax"):
-                result = check_module(module, (check.convention,), activation=check.activation,
-                                      seed=spec.seed + 1000 * number, lr=check.lr, batch=check.batch,
-                                      dtype=check.dtype)[0]
+                for attempt in range(REDRAWS + 1):  # a problem that judged too little is drawn anew
+                    result = check_module(module, (check.convention,), activation=check.activation,
+                                          seed=spec.seed + 1000 * number + attempt, lr=check.lr, batch=check.batch,
+                                          dtype=check.dtype)[0]
+                    if not result.inconclusive:
+                        break
     except SubmissionError as exc:
         return zero(f"{exc}")
     except Exception as exc:  # a check that could not finish is a zero with a reason, never a crash
         return zero(f"the check could not be completed: {type(exc).__name__}: {exc}")
     score, status, text = _score(check, result), "passed" if result.passed else "failed", result.render()
+    if result.inconclusive:
+        text = ("This check could not judge enough of your code, even on a second set of inputs, so it cannot "
+                "give full marks; it has been flagged for course staff to review.\n\n" + text)
     if result.unsupported:  # a graded check must cover every activation: declining one is not a pass
         score, status = 0.0, "failed"
         text = ("Activations your code declined count as failures when grading:\n"
                 + "\n".join(f"  {u}" for u in result.unsupported) + "\n\n" + text)
-    return Graded(check, number, score, status, _student_text(text, spec.seed), time.monotonic() - start, result)
+    return Graded(check, number, score, status, _student_text(text, spec.seed), time.monotonic() - start, result,
+                  inconclusive=result.inconclusive)
 
 
 def grade(submission: Path, spec: Spec, *, layer: str | None = None, hide: Sequence[Path] = ()) -> Grade:
