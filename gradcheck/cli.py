@@ -29,7 +29,8 @@ examples:
   gradcheck check hw.py                      check your own backprop (see gradcheck check --help)
   gradcheck grade SUB --spec hw.toml         grade an untrusted submission (see gradcheck grade --help)
 
-exit status: 0 all witnesses agree, 1 some pair disagrees, 2 usage error.
+exit status: 0 all witnesses agree, 1 some pair disagrees, 2 usage error, 3 none disagrees but
+finite differences could not judge some tensor (every entry's step crosses a kink).
 """
 
 
@@ -170,7 +171,10 @@ def build_check_parser() -> argparse.ArgumentParser:
                         help="type of the inputs fed to gradient and epoch functions; float32 code (as in DLSys hw0) "
                              "is judged with the float32 tolerance (default: float64)")
     for setting in gc_settings.SETTINGS:  # the same knobs as the pytest plugin's --gradcheck-NAME
-        parser.add_argument(f"--{setting.name}", metavar=setting.metavar, default=setting.default,
+        if setting.flag:
+            parser.add_argument(f"--{setting.option}", dest=setting.name, action="store_true", help=setting.help)
+            continue
+        parser.add_argument(f"--{setting.option}", dest=setting.name, metavar=setting.metavar, default=setting.default,
                             type=lambda value, name=setting.name: _setting(name, value),
                             help=f"{setting.help} (default: {setting.default})")
     parser.add_argument("--verbose", "-v", action="store_true", help="print every comparison in full")
@@ -214,7 +218,8 @@ def check_main(argv: Sequence[str]) -> int:
         with tolerances(rtol=args.rtol), judged_by(args.witness):
             for trial in range(args.trials):
                 results += check_module(module, conventions or None, activation=args.activation, seed=args.seed + trial,
-                                        lr=args.lr, batch=args.batch, dtype=args.dtype)
+                                        lr=args.lr, batch=args.batch, dtype=args.dtype,
+                                        require_stability=args.require_stability)
     except InvalidArgument as exc:
         print(f"gradcheck check: error: {exc}", file=sys.stderr)
         return ExitCode.USAGE
@@ -342,16 +347,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         for pair, err in zip(witnesses.PAIRS, errors):
             worst[pair] = max(worst[pair], err)
         rows.append([arch.describe(), reduction, str(arch.n_params), *(f"{e:.1e}" for e in errors),
-                     str(result.not_checkable), "agree" if result.passed else "DISAGREE", f"{1000 * result.seconds:.0f}"])
+                     str(result.not_checkable), VERDICT_WORDS[result.verdict.value], f"{1000 * result.seconds:.0f}"])
         failures.extend(c for c in result.comparisons if args.verbose or not c.passed)
     print(report.table(header, rows, right=[False, False, True, True, True, True, True, False, True]))
     agreeing = sum(r[7] == "agree" for r in rows)
+    undecided = sum(r[7] == VERDICT_WORDS["inconclusive"] for r in rows)
     print(f"\n{agreeing} of {len(rows)} architectures agree three ways "
           f"(max relative disagreement: " + ", ".join(f"{a}~{b} {worst[(a, b)]:.1e}" for a, b in witnesses.PAIRS)
           + f"; {time.perf_counter() - started:.1f} s).")
     if failures:
         print("\n" + report.render_all(failures))
-    return ExitCode.OK if agreeing == len(rows) else ExitCode.DISAGREE
+    if agreeing + undecided < len(rows):
+        return ExitCode.DISAGREE
+    return ExitCode.INCONCLUSIVE if undecided else ExitCode.OK
+
+
+VERDICT_WORDS = {"pass": "agree", "fail": "DISAGREE", "inconclusive": "inconclusive"}
 
 
 if __name__ == "__main__":

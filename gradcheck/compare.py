@@ -94,6 +94,8 @@ class Verdict(str, enum.Enum):
 # A record that judged no entry, or fewer than this fraction of its entries, claims nothing:
 # it is INCONCLUSIVE, never a pass. Half is where a passing record would say less than it leaves out.
 JUDGED_AT_LEAST = 0.5
+NONFINITE = "NaN or infinite"
+STABILITY = "numerical stability"
 
 
 @dataclass(frozen=True)
@@ -136,6 +138,12 @@ class Comparison:
     diagnosis: str | None = None
     bug: str | None = None  # the catalog id of the diagnosed mistake
     allowance: float = 0.0  # the largest error estimate of a witness added to an entry's allowance
+    finding: str | None = None  # STABILITY for a probe of numerical stability, judged apart from the gradients
+
+    @property
+    def nonfinite(self) -> bool:
+        """True when the actual tensor holds NaN or infinite entries."""
+        return bool(self.note) and self.note.endswith(NONFINITE)
 
     @property
     def verdict(self) -> Verdict:
@@ -294,7 +302,7 @@ def compare(
         worst=entries,
         scale=scale,
         allowance=extra,
-        note=f"{n_nonfinite} entr{'y is' if n_nonfinite == 1 else 'ies are'} NaN or infinite" if n_nonfinite else None,
+        note=f"{n_nonfinite} entr{'y is' if n_nonfinite == 1 else 'ies are'} {NONFINITE}" if n_nonfinite else None,
     )
 
 

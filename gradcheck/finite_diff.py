@@ -254,7 +254,8 @@ def _prepare(x: np.ndarray) -> np.ndarray:
 
 
 def gradient(
-    f: Function, x: np.ndarray, *, method: str = "central", region: Region | None = None, step: float | None = None
+    f: Function, x: np.ndarray, *, method: str = "central", region: Region | None = None, step: float | None = None,
+    precision: np.dtype | None = None,
 ) -> Estimate:
     """Estimate every entry of ∂f/∂x by ``method`` ("central", "richardson" or "complex").
 
@@ -264,11 +265,15 @@ def gradient(
     ``step`` overrides the per-entry step of :func:`step_size` with one h.
     Without ``region``, Richardson finds kinks from f alone (6 evaluations an
     entry instead of 4): an entry whose one-sided slopes disagree at every
-    step is not checkable, never a failure.
+    step is not checkable, never a failure. ``precision`` is the dtype f
+    computes in when it returns a wider one (float32 arithmetic returned as
+    float64): steps and rounding estimates are sized for it.
     """
     check_choice("method", method, METHODS)
     x0 = _prepare(x)
     probe = _Probe(f, x0, region, find_kinks=True)
+    if precision is not None and np.dtype(precision).kind == "f":
+        probe.eps = max(probe.eps, float(np.finfo(precision).eps))
     estimate = getattr(probe, method)
     steps = step_size(x0, method, probe.eps) if step is None else np.full(x0.shape, check_positive_float("step", step))
     values = np.full(x0.shape, np.nan)
@@ -315,7 +320,8 @@ def directional(
 
 
 def vjp(
-    f: Callable[..., np.ndarray], inputs: tuple[np.ndarray, ...], cotangent: np.ndarray, *, method: str = "richardson"
+    f: Callable[..., np.ndarray], inputs: tuple[np.ndarray, ...], cotangent: np.ndarray, *, method: str = "richardson",
+    precision: np.dtype | None = None,
 ) -> tuple[Estimate, ...]:
     """Estimate the vector-Jacobian product ∂⟨cotangent, f(*inputs)⟩/∂input for every input.
 
@@ -339,4 +345,4 @@ def vjp(
             return np.sum(out * cotangent)
         return scalar
 
-    return tuple(gradient(along(i), x, method=method) for i, x in enumerate(inputs))
+    return tuple(gradient(along(i), x, method=method, precision=precision) for i, x in enumerate(inputs))

@@ -58,8 +58,12 @@ def _usage(error: Exception) -> pytest.UsageError:
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("gradcheck", "checking manual backprop against the equations (gradcheck)")
     for setting in gc_settings.SETTINGS:
-        group.addoption(f"--gradcheck-{setting.name}", dest=f"gradcheck_{setting.name}", default=None,
-                        metavar=setting.metavar, help=setting.help)
+        if setting.flag:
+            group.addoption(f"--gradcheck-{setting.option}", dest=f"gradcheck_{setting.name}", default=None,
+                            action="store_true", help=setting.help)
+        else:
+            group.addoption(f"--gradcheck-{setting.option}", dest=f"gradcheck_{setting.name}", default=None,
+                            metavar=setting.metavar, help=setting.help)
         parser.addini(f"gradcheck_{setting.name}", f"gradcheck: {setting.help}", default="")
 
 

@@ -112,6 +112,7 @@ def to_dict(c: Comparison) -> dict:
         "error": c.note,
         "diagnosis": c.diagnosis,
         "bug": c.bug,
+        "finding": c.finding,
     }
 
 

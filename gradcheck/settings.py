@@ -46,6 +46,17 @@ def _fraction(value: Any) -> float:
     return number
 
 
+def _boolean(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("true", "yes", "1", "on"):
+        return True
+    if text in ("false", "no", "0", "off"):
+        return False
+    raise ValueError("expected true or false")
+
+
 def _choice(*choices: str) -> Callable[[Any], str]:
     def parse(value: Any) -> str:
         if value not in choices:
@@ -64,6 +75,12 @@ class Setting:
     help: str
     metavar: str = "VALUE"
     in_marker: bool = True
+    flag: bool = False  # a switch: the command-line option takes no value
+
+    @property
+    def option(self) -> str:
+        """The option's spelling after the prefix: ``require-stability`` for ``require_stability``."""
+        return self.name.replace("_", "-")
 
 
 SETTINGS: tuple[Setting, ...] = (
@@ -73,6 +90,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("witness", _choice("jax", "closed-form"), "jax",
             "what user code is compared with: jax (autodiff, the oracle) or closed-form (the seed's equations, no JAX)",
             "{jax,closed-form}"),
+    Setting("require_stability", _boolean, False,
+            "fail code whose softmax overflows to NaN or inf on logits near 1000 (by default a warning: DLSys hw0 "
+            "allows a direct softmax)", "{true,false}", flag=True),
     Setting("report", str, None, "write every check as JSON to this file", "PATH", in_marker=False),
 )
 BY_NAME: dict[str, Setting] = {s.name: s for s in SETTINGS}

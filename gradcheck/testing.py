@@ -32,7 +32,7 @@ from gradcheck.checks import (
 from gradcheck import recorder
 from gradcheck.checks.result import Inconclusive
 from gradcheck.compare import Verdict
-from gradcheck.checks.common import judged_by
+from gradcheck.checks.common import accepts, judged_by
 from gradcheck.checks.conventions import check_module
 from gradcheck.compare import tolerances
 from reference_mlp.validation import InvalidArgument
@@ -43,11 +43,15 @@ __all__ = [
 ]
 
 def run(check: Callable[..., Any], *args: Any, seed: int = 0, trials: int = 1, rtol: float | None = None,
-        witness: str = "jax", **options: Any) -> CheckResult | list[CheckResult]:
+        witness: str = "jax", require_stability: bool = False, **options: Any) -> CheckResult | list[CheckResult]:
     """Run ``check`` for seeds ``seed … seed + trials − 1`` and raise on the first failure."""
     __tracebackhide__ = True
     if isinstance(trials, bool) or not isinstance(trials, int) or trials < 1:
         raise InvalidArgument(f"trials must be an integer ≥ 1; got {trials!r}.")
+    if not isinstance(require_stability, bool):
+        raise InvalidArgument(f"require_stability must be True or False; got {require_stability!r}.")
+    if accepts(check, "require_stability"):  # checks with no softmax (check_function) have nothing to require
+        options["require_stability"] = require_stability
     outcomes = []
     with tolerances(rtol=rtol), judged_by(witness):
         for trial in range(trials):
@@ -69,15 +73,17 @@ def run(check: Callable[..., Any], *args: Any, seed: int = 0, trials: int = 1, r
 
 def _assertion(check: Callable[..., Any], name: str, what: str) -> Callable[..., Any]:
     def assertion(*args: Any, seed: int = 0, trials: int = 1, rtol: float | None = None, witness: str = "jax",
-                  **options: Any) -> Any:
+                  require_stability: bool = False, **options: Any) -> Any:
         __tracebackhide__ = True
-        return run(check, *args, seed=seed, trials=trials, rtol=rtol, witness=witness, **options)
+        return run(check, *args, seed=seed, trials=trials, rtol=rtol, witness=witness,
+                   require_stability=require_stability, **options)
 
     assertion.__name__ = assertion.__qualname__ = name
     assertion.__doc__ = (
         f"Assert that {what} is right; raise GradientMismatch with the report otherwise.\n\n"
         f"Takes the arguments of ``{check.__module__}.{check.__name__}`` plus ``seed``, ``trials`` (how many seeds), "
-        f"``rtol`` (overrides the dtype's tolerance) and ``witness`` (``\"jax\"`` or ``\"closed-form\"``). "
+        f"``rtol`` (overrides the dtype's tolerance), ``witness`` (``\"jax\"`` or ``\"closed-form\"``) and "
+        f"``require_stability`` (NaN or infinity on large logits fails instead of warning). "
         f"Returns the CheckResult."
     )
     return assertion

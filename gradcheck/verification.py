@@ -30,7 +30,7 @@ from typing import Any, Mapping
 import numpy as np
 
 from gradcheck import equations, network_fd, oracle
-from gradcheck.compare import Comparison, Verdict, compare, failed, tolerance_for
+from gradcheck.compare import Comparison, Tolerance, Verdict, compare, failed, tolerance_for
 from gradcheck.finite_diff import METHODS
 from gradcheck.witnesses import CLOSED_FORM, FD, JAX, Problem
 from reference_mlp import mlp
@@ -131,11 +131,13 @@ def verify(
 
 def along_directions(
     problem: Problem, gradients: Mapping[str, Any], *, directions: int = 2, method: str = "complex", seed: int = 0,
+    tolerance: Tolerance | None = None,
 ) -> list[Comparison]:
     """The finite-difference witness alone: ⟨yours, v⟩ along ``directions`` seeded random directions per tensor.
 
     ``gradients`` may name any subset of the parameters; each record is
-    called ``W1·v1``, ``W1·v2``, … and judged at the dtype of your tensor.
+    called ``W1·v1``, ``W1·v2``, … and judged with ``tolerance`` (default: by
+    the dtype of your tensor).
     """
     p = _in_float64(problem)
     params = p.params.tensors()
@@ -148,7 +150,7 @@ def along_directions(
     context = dict(problem=p.describe(), seed=p.seed, equation=None)
     directions = check_positive_int("directions", directions)
     return [c for name, given in gradients.items()
-            for c in _directional(p, name, given, rng, directions, method, cache, loss, True, None, context)]
+            for c in _directional(p, name, given, rng, directions, method, cache, loss, True, None, context, tolerance)]
 
 
 def _in_float64(p: Problem) -> Problem:
@@ -174,7 +176,8 @@ def _named(gradients: Mapping[str, Any], names: tuple[str, ...]) -> dict[str, An
 
 
 def _directional(p: Problem, name: str, given: Any, rng: np.random.Generator, directions: int, method: str,
-                 cache: mlp.Cache, loss: float, on_kink: bool, skip: np.ndarray | None, context: dict) -> list[Comparison]:
+                 cache: mlp.Cache, loss: float, on_kink: bool, skip: np.ndarray | None, context: dict,
+                 tolerance: Tolerance | None = None) -> list[Comparison]:
     """⟨yours, v⟩ against finite differences along v: v = abᵀ for a matrix, a random vector for a bias.
 
     Entries in ``skip`` (fed by a unit on a kink) are zeroed in v, so neither side depends on them.
@@ -188,7 +191,7 @@ def _directional(p: Problem, name: str, given: Any, rng: np.random.Generator, di
         return [failed(label, (), f"not compared along directions: {name} must be a real array of shape {shape}",
                        witnesses=(YOURS, FD), **context) for label in labels]
     common = dict(method=method, cache=cache, loss=loss, on_kink=on_kink)
-    tol = tolerance_for(given.dtype)
+    tol = tolerance or tolerance_for(given.dtype)
     if skip is None and len(shape) == 2:
         a, b = (np.array(side) for side in zip(*draws))
         estimates = network_fd.rank_one(p, name, a, b, **common)

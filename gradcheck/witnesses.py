@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from gradcheck import equations, finite_diff, oracle
-from gradcheck.compare import Comparison, compare
+from gradcheck.compare import Comparison, Verdict, compare
 from reference_mlp import mlp
 from reference_mlp.loss import REDUCTIONS
 from reference_mlp.mlp import Architecture, Params
@@ -130,9 +130,16 @@ class Agreement:
         return sum(c.not_checkable for c in self.pair(CLOSED_FORM, FD))
 
     @property
+    def verdict(self) -> Verdict:
+        """FAIL if a pair disagrees, INCONCLUSIVE if finite differences could not judge a tensor (kinks), else PASS."""
+        if any(c.failed for c in self.comparisons):
+            return Verdict.FAIL
+        return Verdict.PASS if all(c.passed for c in self.comparisons) else Verdict.INCONCLUSIVE
+
+    @property
     def passed(self) -> bool:
         """True when every pair agrees on every tensor, each judged on enough of its entries."""
-        return all(c.passed for c in self.comparisons)
+        return self.verdict is Verdict.PASS
 
 
 def agree(problem: Problem, fd_method: str = "richardson") -> Agreement:

@@ -290,3 +290,35 @@ def test_smooth_functions_have_no_kink_found_in_them():
 def test_a_check_that_made_no_comparison_is_inconclusive_never_passed():
     empty = CheckResult("nothing", "gradient function", (), 0)
     assert empty.verdict is Verdict.INCONCLUSIVE and not empty.passed
+
+
+def softmax_grads(logits_seen):
+    """Eqs. 10 and 11 for ReLU, with the logits passed through ``logits_seen`` before the softmax."""
+    def two_layer_grads(X, y, W1, W2):
+        H = np.maximum(X @ W1, 0)
+        Z = logits_seen(H @ W2)
+        S = np.exp(Z) / np.exp(Z).sum(axis=1, keepdims=True)  # direct, as DLSys hw0 allows
+        S[np.arange(len(y)), y] -= 1
+        S /= len(y)
+        return X.T @ ((S @ W2.T) * (X @ W1 > 0)), H.T @ S
+    return two_layer_grads
+
+
+def test_a_direct_softmax_that_overflows_warns_by_default_and_fails_when_stability_is_required():
+    relaxed = check_two_layer_grads(softmax_grads(lambda Z: Z))
+    assert relaxed.passed and relaxed.warnings and {w.bug for w in relaxed.warnings} == {"softmax_overflow"}
+    assert all(w.problem.startswith("large logits") for w in relaxed.warnings)
+    strict = check_two_layer_grads(softmax_grads(lambda Z: Z), require_stability=True)
+    assert strict.verdict is Verdict.FAIL and strict.diagnoses == ("softmax_overflow",) and not strict.warnings
+
+
+def test_a_finite_but_wrong_gradient_on_large_logits_is_a_gradient_error_not_a_stability_warning():
+    clipped = check_two_layer_grads(softmax_grads(lambda Z: np.clip(Z, -30, 30)))  # finite, and wrong there
+    assert clipped.verdict is Verdict.FAIL and not clipped.warnings
+    assert {c.problem.split(" (")[0] for c in clipped.failures} == {"large logits"}
+
+
+def test_a_gradient_wrong_on_ordinary_inputs_fails_even_when_its_softmax_also_overflows():
+    doubled = lambda X, y, W1, W2: tuple(2 * g for g in softmax_grads(lambda Z: Z)(X, y, W1, W2))
+    result = check_two_layer_grads(doubled)
+    assert result.verdict is Verdict.FAIL and "non-square" in result.failures[0].problem

@@ -89,7 +89,7 @@ def test_help_documents_every_option_and_examples():
     assert out.returncode == 0
     for option in ("--depth", "--widths", "--activation", "--bias", "--reduction", "--fd", "--batch", "--seed", "--verbose"):
         assert option in out.stdout
-    assert "examples:" in out.stdout and "exit status: 0 all witnesses agree, 1 some pair disagrees, 2 usage error." in out.stdout
+    assert "examples:" in out.stdout and "exit status: 0 all witnesses agree, 1 some pair disagrees, 2 usage error, 3 none disagrees" in out.stdout
     assert out.stdout == cli.build_parser().format_help()
 
 
@@ -199,3 +199,12 @@ def test_check_exits_3_when_nothing_failed_but_something_could_not_be_judged():
     assert cli.exit_code(results(unjudged, wrong)) is ExitCode.DISAGREE
     assert cli.exit_code([]) is ExitCode.INCONCLUSIVE
     assert cli.tally(results(judged, unjudged), 7) == "2 checks: 1 passed, 0 failed, 1 inconclusive (relu_backward) (seed 7)"
+
+
+def test_check_warns_about_a_direct_softmax_and_fails_it_only_with_require_stability():
+    target = str(CORPUS / "nn_epoch_correct_direct_softmax.py")
+    relaxed = run("check", target)
+    assert relaxed.returncode == 0, relaxed.stdout
+    assert "WARNING numerical stability: W1 (6, 7):" in relaxed.stdout and "entries are NaN or infinite" in relaxed.stdout
+    strict = run("check", target, "--require-stability")
+    assert strict.returncode == 1 and "probable cause: softmax is not computed stably" in strict.stdout

@@ -266,3 +266,15 @@ def test_an_inconclusive_check_never_scores_full_marks_and_is_flagged_for_staff(
     document = json.loads(formats.gradescope(grade))
     assert document["extra_data"] == {"needs_review": ["grads"]}
     assert "Flagged for review by course staff: grads could not be judged." in document["output"]
+
+
+def test_require_stability_is_read_from_the_assignment_and_overridden_per_check(tmp_path):
+    path = tmp_path / "spec.toml"
+    path.write_text("[assignment]\nseed = 1\nrequire_stability = true\n"
+                    "[[check]]\nfile = 'a.py'\nconvention = 'nn_epoch'\n"
+                    "[[check]]\nfile = 'a.py'\nconvention = 'softmax_loss'\nrequire_stability = false\n")
+    first, second = spec_module.load(path).checks
+    assert first.require_stability is True and second.require_stability is False
+    path.write_text("[assignment]\nseed = 1\n[[check]]\nfile = 'a.py'\nconvention = 'nn_epoch'\nrequire_stability = 'yes'\n")
+    with pytest.raises(InvalidArgument, match="check 1: require_stability must be bool; got 'yes'"):
+        spec_module.load(path)

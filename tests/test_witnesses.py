@@ -37,8 +37,10 @@ def problems(draw, hidden=st.sampled_from(activations.NAMES + ("leaky_relu:0.2",
 @given(problem=problems(), fd_method=st.sampled_from(("complex", "richardson")))
 def test_the_three_witnesses_agree_on_every_gradient_of_random_networks(problem, fd_method):
     result = agree(problem, fd_method)
-    failures = [c for c in result.comparisons if not c.passed]
+    failures = [c for c in result.comparisons if c.failed]
     assert not failures, "\n".join(f"{c.tensor} {c.witnesses}: {c.max_rel_err:.2e}" for c in failures)
+    undecided = [c for c in result.comparisons if not c.passed]
+    assert all(c.witnesses[1] == FD and "kink" in c.not_checkable_reason for c in undecided)  # only FD across a kink
     assert result.max_rel_err(CLOSED_FORM, JAX) < 1e-10
 
 

@@ -10,12 +10,13 @@ from typing import Any, Callable, Iterator, Mapping, Sequence
 
 import numpy as np
 
-from gradcheck import adapters, diagnose, equations
-from gradcheck.compare import Comparison, compare, failed
+from gradcheck import adapters, diagnose, equations, precision
+from gradcheck.compare import NONFINITE, STABILITY, Comparison, Tolerance, compare, failed
+from gradcheck.precision import Precision
 from gradcheck.problems import Case
 from gradcheck.verification import along_directions
 from gradcheck.witnesses import Problem, closed_form, jax_autodiff
-from reference_mlp import activations, loss
+from reference_mlp import activations, loss, mlp
 from reference_mlp.validation import InvalidArgument, check_choice
 
 YOURS = "yours"
@@ -70,6 +71,12 @@ def softmax_loss_gradient(logits: np.ndarray, y: np.ndarray) -> tuple[float, np.
     return float(value), grad
 
 
+def unstable(records: Sequence[Comparison], evidence: str) -> list[Comparison]:
+    """Mark the records that are NaN or infinite on a stability probe as a numerical-stability finding."""
+    found = diagnose.known("softmax_overflow", evidence)
+    return [diagnose.with_diagnosis(replace(r, finding=STABILITY), found) if r.nonfinite else r for r in records]
+
+
 def pattern_diagnosis(case: Case, records: Sequence[Comparison], cases_failing: set[str]) -> diagnose.Diagnosis | None:
     """Diagnoses that show in which case failed rather than in the numbers."""
     nonfinite = any(c.note and "NaN" in c.note for c in records)
@@ -93,6 +100,7 @@ def judge_cases(
     explain: Callable[[Problem, dict, dict], diagnose.Diagnosis] = diagnose.diagnose,
     uncertainty: Callable[[Problem, str], np.ndarray] | None = None,
     directions: int = 0,
+    precision: Precision | None = None,
 ) -> list[Comparison]:
     """Run the user's code on every case, compare with the oracle and diagnose what fails.
 
@@ -100,23 +108,25 @@ def judge_cases(
     cannot); ``shown`` renames tensors for the report (``W1`` → ``theta``);
     ``uncertainty`` widens each entry's allowance by what reading it costs;
     ``directions`` adds the finite-difference witness along that many seeded
-    random directions per tensor.
+    random directions per tensor; ``precision`` (measured by :func:`measure`)
+    sets the tolerance, else the dtypes compared do.
     """
     shown = shown or {n: n for n in names}
     outcomes = []
     for case in cases:
         call = run(case.problem)
         truth = oracle_gradients(case.problem, names)
+        tolerance = None if precision is None else precision.tolerance_at(logit_scale(case.problem))
         context = dict(witnesses=(yours, truth_name()), problem=case.describe(), seed=case.seed)
         given = read(case.problem, call) if not call.error else f"your {target} raised {call.error}"
         if isinstance(given, str):
             records = [failed(shown[n], truth[n].shape, given, equation=equation_of(n), **context) for n in names]
             given = None
         else:
-            records = [compare(given[n], truth[n], tensor=shown[n], equation=equation_of(n),
+            records = [compare(given[n], truth[n], tensor=shown[n], equation=equation_of(n), tolerance=tolerance,
                                uncertainty=None if uncertainty is None else uncertainty(case.problem, n), **context)
                        for n in names]
-            records += along(case, given, records, directions, shown, equation_of)
+            records += along(case, given, records, directions, shown, equation_of, tolerance)
         outcomes.append((case, records, given, truth, mutations(call, case)))
     failing = {case.name for case, records, *_ in outcomes if any(r.failed for r in records)}
     results = []
@@ -126,20 +136,65 @@ def judge_cases(
             if found is None and given is not None:
                 found = explain(case.problem, given, truth)
             records = [r if not r.failed else diagnose.with_diagnosis(r, found) for r in records]
+        if case.stability:
+            records = unstable(records, f"your gradients are {NONFINITE} on the {case.name} problem")
         results.extend(records)
         results.extend(mutated)
     return results
 
 
 def along(case: Case, given: dict, records: Sequence[Comparison], directions: int, shown: Mapping[str, str],
-          equation_of: Callable[[str], equations.Equation]) -> list[Comparison]:
+          equation_of: Callable[[str], equations.Equation], tolerance: Tolerance | None = None) -> list[Comparison]:
     """The finite-difference witness on every tensor that arrived whole (right shape, finite)."""
     whole = {n: given[n] for n, r in zip(shown, records) if r.actual_shape == r.expected_shape and not r.note}
     if not directions or not whole:
         return []
-    out = along_directions(case.problem, whole, directions=directions, seed=case.seed or 0)
+    out = along_directions(case.problem, whole, directions=directions, seed=case.seed or 0, tolerance=tolerance)
     return [replace(c, tensor=c.tensor.replace(n, shown[n], 1), equation=equation_of(n), problem=case.describe(), seed=case.seed)
             for c in out for n in [c.tensor.split("·")[0]]]
+
+
+def precision_summary(measured: Mapping[str, Precision]) -> str | None:
+    """One line for many functions: ``computes in float32 (…)`` for each group that computes alike.
+
+    Plain float64 arithmetic goes unsaid; None when there is nothing else to say.
+    """
+    groups: dict[str, list[str]] = {}
+    for name, p in measured.items():
+        if p.notable:
+            groups.setdefault(p.words(), []).append(name)
+    if not groups:
+        return None
+    def plural(words: str, many: bool) -> str:
+        return words.replace("computes", "compute", 1).replace("its results", "their results", 1) if many else words
+
+    return "; ".join(f"your {', '.join(names)} {plural(words, len(names) > 1)}" for words, names in groups.items())
+
+
+def logit_scale(problem: Problem) -> float:
+    """max |h| over the problem's logits h = Z_{L+1}: what the rounding of a softmax scales with."""
+    return float(np.max(np.abs(mlp.forward(problem.arch, problem.params, problem.X).Z[-1]), initial=0.0))
+
+
+def measure(
+    case: Case,
+    run: Callable[[Problem], adapters.Call],
+    names: Sequence[str],
+    read: Callable[[Problem, adapters.Call], dict[str, np.ndarray] | str],
+    *,
+    shown: Mapping[str, str] | None = None,
+    noise: Callable[[Problem, str], np.ndarray] | None = None,
+) -> Precision:
+    """The precision the user's code computes in, probed on ``case`` (see :mod:`gradcheck.precision`)."""
+    shown = shown or {}
+
+    def outputs(p: Problem) -> list[np.ndarray] | None:
+        call = run(p)
+        given = None if call.error else read(p, call)
+        return None if not isinstance(given, dict) else [np.asarray(given[n]) for n in names]
+
+    bound = None if noise is None else (lambda p: [noise(p, n) for n in names])
+    return precision.probe(outputs, case.problem, shown=lambda n: shown.get(n, n), noise=bound)
 
 
 def accepts(fn: Callable, name: str) -> bool:

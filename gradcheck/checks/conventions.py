@@ -23,19 +23,21 @@ def _function(name: str) -> Callable[[Any], bool]:
 CONVENTIONS: dict[str, tuple[Callable[[Any], bool], Callable[..., CheckResult]]] = {
     "two_layer_grads": (_function("two_layer_grads"),
                         lambda m, o: check_two_layer_grads(m.two_layer_grads, activation=o["activation"], seed=o["seed"],
-                                                          dtype=o["dtype"])),
-    "mlp_grads": (_function("mlp_grads"), lambda m, o: check_mlp_grads(m.mlp_grads, seed=o["seed"], dtype=o["dtype"])),
+                                                          dtype=o["dtype"], require_stability=o["require_stability"])),
+    "mlp_grads": (_function("mlp_grads"), lambda m, o: check_mlp_grads(m.mlp_grads, seed=o["seed"], dtype=o["dtype"],
+                                                      require_stability=o["require_stability"])),
     "nn_epoch": (_function("nn_epoch"),
                  lambda m, o: check_nn_epoch(m.nn_epoch, lr=o["lr"], batch=o["batch"], activation=o["activation"],
-                                            seed=o["seed"], dtype=o["dtype"])),
+                                            seed=o["seed"], dtype=o["dtype"], require_stability=o["require_stability"])),
     "softmax_regression_epoch": (_function("softmax_regression_epoch"),
                                  lambda m, o: check_softmax_regression_epoch(m.softmax_regression_epoch, lr=o["lr"],
                                                                              batch=o["batch"], seed=o["seed"],
-                                                                             dtype=o["dtype"])),
+                                                                             dtype=o["dtype"],
+                                                                             require_stability=o["require_stability"])),
     "softmax_loss": (lambda m: _function("softmax_loss")(m) and not _function("affine_forward")(m),
-                     lambda m, o: check_softmax_loss(m.softmax_loss, seed=o["seed"])),
-    "layers": (_function("affine_forward"), lambda m, o: check_layers(m, seed=o["seed"])),
-    "modules": (lambda m: inspect.isclass(getattr(m, "Linear", None)), lambda m, o: check_modules(m, seed=o["seed"])),
+                     lambda m, o: check_softmax_loss(m.softmax_loss, seed=o["seed"], require_stability=o["require_stability"])),
+    "layers": (_function("affine_forward"), lambda m, o: check_layers(m, seed=o["seed"], require_stability=o["require_stability"])),
+    "modules": (lambda m: inspect.isclass(getattr(m, "Linear", None)), lambda m, o: check_modules(m, seed=o["seed"], require_stability=o["require_stability"])),
 }
 NAMES = tuple(CONVENTIONS)
 
@@ -54,12 +56,15 @@ def check_module(
     lr: float = 0.1,
     batch: int = 16,
     dtype: str = "float64",
+    require_stability: bool = False,
 ) -> list[CheckResult]:
     """Run the check of every convention found in ``module`` (or of those named).
 
     ``activation`` is the hidden σ of functions that take none
     (``two_layer_grads``, ``nn_epoch``); ``dtype`` ("float64" or "float32") is
-    the type of the inputs fed to gradient and epoch functions.
+    the type of the inputs fed to gradient and epoch functions;
+    ``require_stability`` makes NaN or infinity on large logits a failure
+    rather than a warning.
     """
     chosen = conventions or detect(module)
     unknown = [c for c in chosen if c not in CONVENTIONS]
@@ -73,5 +78,6 @@ def check_module(
         )
     if str(dtype) not in ("float64", "float32"):
         raise InvalidArgument(f"dtype must be 'float64' or 'float32'; got {dtype!r}.")
-    options = {"activation": activation, "seed": seed, "lr": lr, "batch": batch, "dtype": np.dtype(str(dtype))}
+    options = {"activation": activation, "seed": seed, "lr": lr, "batch": batch, "dtype": np.dtype(str(dtype)),
+               "require_stability": bool(require_stability)}
     return [CONVENTIONS[name][1](module, options) for name in chosen]

@@ -7,8 +7,10 @@ from typing import Any, Callable, Mapping, Sequence
 import numpy as np
 
 from gradcheck import adapters, equations, problems
-from gradcheck.checks.common import DEFAULT_ACTIVATIONS, accepts, callable_or_raise, judge_cases
-from gradcheck.checks.result import CheckResult
+from gradcheck.checks.common import (
+    DEFAULT_ACTIVATIONS, accepts, callable_or_raise, judge_cases, measure, precision_summary,
+)
+from gradcheck.checks.result import CheckResult, settle
 from gradcheck.problems import Case
 from gradcheck.witnesses import Problem
 from reference_mlp import activations as act
@@ -43,13 +45,15 @@ def check_two_layer_grads(
     keys: Mapping[str, str] | None = None,
     dtype: Any = np.float64,
     problem: Problem | None = None,
+    require_stability: bool = False,
 ) -> CheckResult:
     """Check ``fn(X, y, W1, W2) -> (dW1, dW2)`` against Eqs. 10 and 11.
 
     ``activation`` is the hidden σ the code implements; ``order`` the order of
     its arguments; ``keys`` the dict keys it returns (``{"W1": "grad1"}``).
     With ``problem`` (e.g. drawn by ``gradcheck.strategies``) only that problem
-    is checked, with its own activation and reduction.
+    is checked, with its own activation and reduction. NaN or infinity on the
+    large-logits problem is a warning unless ``require_stability``.
     """
     fn = callable_or_raise(fn, "fn")
     sigma = act.get(activation)
@@ -68,10 +72,13 @@ def check_two_layer_grads(
         values = {"X": p.X, "y": p.y, "W1": p.params.W[0], "W2": p.params.W[1]}
         return adapters.call(fn, [values[n] for n in order], list(order))
 
-    results = judge_cases(target, cases, run, ("W1", "W2"),
-                           lambda p, c: adapters.as_gradients(c.output, ("W1", "W2"), what=target, keys=keys),
-                           lambda n: equations.EQ11 if n == "W1" else equations.EQ10, directions=DIRECTIONS)
-    return CheckResult(target, f"gradient function, σ = {sigma.label}", tuple(results), seed)
+    read = lambda p, c: adapters.as_gradients(c.output, ("W1", "W2"), what=target, keys=keys)
+    measured = measure(cases[0], run, ("W1", "W2"), read)
+    results = judge_cases(target, cases, run, ("W1", "W2"), read,
+                          lambda n: equations.EQ11 if n == "W1" else equations.EQ10, directions=DIRECTIONS,
+                          precision=measured)
+    return settle(target, f"gradient function, σ = {sigma.label}", results, seed, require_stability=require_stability,
+                  precision=precision_summary({target: measured}))
 
 
 def check_mlp_grads(
@@ -85,6 +92,7 @@ def check_mlp_grads(
     keys: Mapping[str, str] | None = None,
     dtype: Any = np.float64,
     problem: Problem | None = None,
+    require_stability: bool = False,
 ) -> CheckResult:
     """Check ``fn(X, y, Ws, activation=…) -> [dW₁..dW_L]`` against Eq. 15 for every activation it accepts.
 
@@ -104,7 +112,7 @@ def check_mlp_grads(
         raise InvalidArgument(f"activations must list at least one activation name, e.g. ('relu', 'tanh'); got {activations!r}.")
     takes_activation = accepts(fn, activation_arg)
     sigmas = [act.get(a) for a in (activations if takes_activation else activations[:1])]
-    by_activation = {}
+    by_activation, measured = {}, {}
     for sigma in sigmas:
         cases = ([Case("given", problem, "the problem you supplied", problem.seed)] if problem is not None else
                  problems.cases(lambda w: Architecture.build(w, hidden=sigma), depth=depth, seed=seed,
@@ -114,10 +122,11 @@ def check_mlp_grads(
             kwargs = {activation_arg: sigma.label} if takes_activation else {}
             return adapters.call(fn, [p.X, p.y, list(p.params.W)], ["X", "y", "Ws"], kwargs=kwargs)
 
+        read = lambda p, c: adapters.as_gradients(c.output, names, what=target, keys=keys)
+        measured[sigma.label] = measure(cases[0], run, names, read)
         by_activation[sigma.label] = judge_cases(
-            target, cases, run, names,
-            lambda p, c: adapters.as_gradients(c.output, names, what=target, keys=keys),
-            lambda n: equations.eq15(int(n[1:])), directions=DIRECTIONS)
+            target, cases, run, names, read, lambda n: equations.eq15(int(n[1:])), directions=DIRECTIONS,
+            precision=measured[sigma.label])
     raised_everywhere = [label for label, rs in by_activation.items() if all(r.note and " raised " in r.note for r in rs)]
     unsupported = ()
     if raised_everywhere and len(raised_everywhere) < len(by_activation):
@@ -125,4 +134,8 @@ def check_mlp_grads(
         for label in raised_everywhere:
             del by_activation[label]
     results = tuple(r for rs in by_activation.values() for r in rs)
-    return CheckResult(target, "gradient function, σ ∈ {" + ", ".join(by_activation) + "}", results, seed, unsupported)
+    return settle(target, "gradient function, σ ∈ {" + ", ".join(by_activation) + "}", results, seed,
+                  require_stability=require_stability, unsupported=unsupported,
+                  precision=precision_summary(
+                      {target: next(iter(measured.values()))} if len({m.words() for m in measured.values()}) == 1 else
+                      {f"{target} ({label})": measured[label] for label in by_activation}))

@@ -18,9 +18,12 @@ from typing import Any, Callable, Mapping
 import numpy as np
 
 from gradcheck import adapters, diagnose, equations, problems
-from gradcheck.checks.common import YOURS, judge_cases, layer_vjp, softmax_loss_gradient, truth_name
-from gradcheck.checks.result import CheckResult
-from gradcheck.compare import Comparison, compare, failed
+from gradcheck.checks.common import (
+    YOURS, judge_cases, layer_vjp, measure, precision_summary, softmax_loss_gradient, truth_name, unstable,
+)
+from gradcheck.checks.result import CheckResult, settle
+from gradcheck.compare import NONFINITE, Comparison, Tolerance, compare, failed
+from gradcheck.precision import Precision, probe_arrays
 from gradcheck.witnesses import Problem
 from reference_mlp import activations as act
 from reference_mlp.mlp import Architecture
@@ -43,24 +46,40 @@ def _call(fn: Callable, *args: Any) -> tuple[Any, str | None]:
 
 
 def _state_diagnosis(name: str, given: np.ndarray, rounds: list[dict[str, np.ndarray]]) -> diagnose.Diagnosis | None:
-    """A second-round value explained by state left over from the first round."""
+    """A later round's value explained by state left over from the rounds before it."""
     if len(rounds) < 2:
         return None
-    first, second = rounds
-    if diagnose.fits({name: given}, {name: first[name] + second[name]}):
-        return diagnose.known("accumulates_gradient", "round 2 gives the sum of both rounds' gradients")
-    stale = second.get(f"{name} (stale)")
+    latest, r = rounds[-1], len(rounds)
+    if diagnose.fits({name: given}, {name: sum(past[name] for past in rounds)}):
+        return diagnose.known("accumulates_gradient", f"round {r} gives the sum of every round's gradients so far")
+    stale = latest.get(f"{name} (stale)")
     if stale is not None and diagnose.fits({name: given}, {name: stale}):
-        return diagnose.known("stale_cache", "round 2 equals the gradient for round 1's input")
+        return diagnose.known("stale_cache", f"round {r} equals the gradient for round 1's input")
     return None
 
 
-def _judge(tensor: str, given: Any, truth: np.ndarray, equation, context: str, seed: int) -> Comparison:
+def _judge(tensor: str, given: Any, truth: np.ndarray, equation, context: str, seed: int,
+           tolerance: Tolerance | None = None) -> Comparison:
     value = adapters.as_float_array(given)
     if isinstance(value, str):
         return failed(tensor, truth.shape, f"{tensor} {value}", witnesses=(YOURS, truth_name()), equation=equation,
                       problem=context, seed=seed)
-    return compare(value, truth, tensor=tensor, witnesses=(YOURS, truth_name()), equation=equation, problem=context, seed=seed)
+    return compare(value, truth, tensor=tensor, witnesses=(YOURS, truth_name()), equation=equation, problem=context,
+                   seed=seed, tolerance=tolerance)
+
+
+def _measured(make: Callable[[], Any], read: Callable[[Any, tuple], dict[str, Any]], args: tuple) -> Precision:
+    """The precision a fresh object computes in, probed on one round's inputs."""
+    def outputs(*inputs: Any) -> list[np.ndarray] | None:
+        try:
+            with np.errstate(all="ignore"):
+                got = read(make(), inputs)
+        except Exception:  # the rounds report it
+            return None
+        values = [adapters.as_float_array(v) for v in got.values()]
+        return None if any(isinstance(v, str) for v in values) else values
+
+    return probe_arrays(outputs, args, [f"input {i + 1}" for i in range(len(args))])
 
 
 def _rounds(
@@ -68,13 +87,20 @@ def _rounds(
     read: Callable[[Any, tuple], dict[str, Any]], equation_of: Callable[[str], Any], seed: int,
     hypotheses: Callable[[tuple, dict], tuple[tuple[str, dict], ...]] = lambda args, truth: (),
     nonfinite: diagnose.Diagnosis | None = None,
+    probes: frozenset[int] = frozenset(),
+    measured: dict[str, Precision] | None = None,
 ) -> list[Comparison]:
-    """Run one object through each round of ``inputs`` and judge what ``read`` gathers."""
+    """Run one object through each round of ``inputs`` and judge what ``read`` gathers.
+
+    Rounds numbered in ``probes`` are numerical-stability probes: NaN or infinity there is that finding.
+    """
+    measured = {} if measured is None else measured
     try:
         obj = make()
     except Exception as exc:
         return [failed(label, (), f"creating {label} raised {adapters.describe_exception(exc)}",
                        witnesses=(YOURS, truth_name()), seed=seed)]
+    precision = measured[label] = _measured(make, read, inputs[0])
     records, history = [], []
     for r, args in enumerate(inputs, start=1):
         context = f"round {r}" + (" (new input, same object)" if r > 1 else "")
@@ -92,7 +118,8 @@ def _rounds(
             break
         round_records = []
         for n, value in given.items():
-            record = _judge(f"{label}.{n}", value, truth[n], equation_of(n), context, seed)
+            scale = float(np.max(np.abs(args[0]), initial=0.0)) if r in probes else 0.0  # large logits round more
+            record = _judge(f"{label}.{n}", value, truth[n], equation_of(n), context, seed, precision.tolerance_at(scale))
             if record.failed:
                 plain = adapters.as_float_array(value)
                 found = None if isinstance(plain, str) else _state_diagnosis(n, plain, history + [truth] if history else [])
@@ -102,7 +129,7 @@ def _rounds(
                     found = _object_diagnosis(n, plain, truth, hypotheses(args, truth))
                 record = diagnose.with_diagnosis(record, found)
             round_records.append(record)
-        records += round_records
+        records += unstable(round_records, f"{NONFINITE} on the large inputs of round {r}") if r in probes else round_records
         history.append({**{n: truth[n] for n in given}, "__args": args})
     return records
 
@@ -124,13 +151,15 @@ def check_modules(
     names: Mapping[str, str] | None = None,
     grad_attr: str = "dW",
     seed: int = 0,
+    require_stability: bool = False,
 ) -> CheckResult:
     """Check the layer classes found in ``namespace`` (a module or dict).
 
     ``names`` maps ``linear``, ``loss``, ``relu``, ``sigmoid``, ``tanh`` to the
     user's class names (defaults: Linear, SoftmaxCrossEntropy, ReLU, Sigmoid,
     Tanh); ``grad_attr`` is where Linear.backward stores ∇W. Missing
-    activation classes are reported as unsupported.
+    activation classes are reported as unsupported; NaN or infinity on
+    logits near ±1000 is a warning unless ``require_stability``.
     """
     names = {**DEFAULT_NAMES, **(names or {})}
     linear, loss_cls = _lookup(namespace, names["linear"]), _lookup(namespace, names["loss"])
@@ -144,8 +173,9 @@ def check_modules(
     target = getattr(namespace, "__name__", "modules")
     results: list[Comparison] = []
 
-    W = rng.standard_normal((6, 4))
-    linear_inputs = [(rng.standard_normal((5, 6)), rng.standard_normal((5, 4))) for _ in range(2)]
+    draw = lambda *shape: rng.standard_normal(shape).astype(np.float32).astype(np.float64)  # float32 values: see precision
+    W = draw(6, 4)
+    linear_inputs = [(draw(5, 6), draw(5, 4)) for _ in range(2)]
 
     def linear_truth(args):
         Z, G = args
@@ -159,7 +189,9 @@ def check_modules(
         return {"forward": out, "backward": back, grad_attr: getattr(obj, grad_attr, None)}
 
     linear_eq = lambda n: {"forward": equations.Equation("12", "Z_{i+1} = ZᵢWᵢ"), "backward": LINEAR_EQUATIONS["backward"]}.get(n, LINEAR_EQUATIONS["grad"])
-    results += _rounds(names["linear"], lambda: linear(W.copy()), linear_inputs, linear_truth, linear_read, linear_eq, seed)
+    measured: dict[str, Precision] = {}
+    results += _rounds(names["linear"], lambda: linear(W.copy()), linear_inputs, linear_truth, linear_read, linear_eq, seed,
+                       measured=measured)
 
     supported, unsupported = [], []
     for key in ("relu", "sigmoid", "tanh"):
@@ -172,7 +204,8 @@ def check_modules(
         rounds = []
         for _ in range(2):
             Z = rng.standard_normal((5, 4))
-            rounds.append((np.where(np.abs(Z) < problems.KINK_MARGIN, 0.5, Z), rng.standard_normal((5, 4))))
+            rounds.append((np.where(np.abs(Z) < problems.KINK_MARGIN, 0.5, Z).astype(np.float32).astype(np.float64),
+                           draw(5, 4)))
 
         def act_truth(args, sigma=sigma):
             Z, G = args
@@ -188,9 +221,10 @@ def check_modules(
             return tuple((bug, {"backward": v["dx"]}) for bug, v in diagnose.layer_hypotheses(sigma.name, (Z,), G))
 
         results += _rounds(names[key], cls, rounds, act_truth, act_read,
-                           lambda n: equations.Equation("14", "G ∘ σ'(Z)") if n == "backward" else None, seed, act_hypotheses)
+                           lambda n: equations.Equation("14", "G ∘ σ'(Z)") if n == "backward" else None, seed, act_hypotheses,
+                           measured=measured)
 
-    loss_rounds = [(rng.standard_normal((5, 3)) * s, rng.integers(0, 3, 5)) for s in (1.0, problems.LARGE_LOGITS)]
+    loss_rounds = [(draw(5, 3) * s, rng.integers(0, 3, 5)) for s in (1.0, 1.0, problems.LARGE_LOGITS)]
 
     def loss_truth(args):
         h, y = args
@@ -209,7 +243,8 @@ def check_modules(
 
     results += _rounds(names["loss"], loss_cls, loss_rounds, loss_truth, loss_read,
                        lambda n: equations.LOSS if n == "forward" else equations.LOSS_GRADIENT, seed, loss_hypotheses,
-                       nonfinite=diagnose.known("softmax_overflow", f"inf or NaN on logits near ±{problems.LARGE_LOGITS:g}"))
+                       nonfinite=diagnose.known("softmax_overflow", f"inf or NaN on logits near ±{problems.LARGE_LOGITS:g}"),
+                       probes=frozenset({3}), measured=measured)
 
     for key in supported:
         cases = [c for c in problems.cases(lambda w: Architecture.build(w, hidden=key), depth=2, seed=seed)
@@ -224,7 +259,10 @@ def check_modules(
         def run(p: Problem, network=network) -> adapters.Call:
             return adapters.call(network, [p.X, p.y, *p.params.W], ["X", "y", "W1", "W2"])
 
-        results += judge_cases(f"composed {key} network", cases, run, ("W1", "W2"),
-                               lambda p, c: adapters.as_gradients(c.output, ("W1", "W2"), what="the network"),
-                               lambda n: equations.for_tensor(n, 2, two_layer_form=True))
-    return CheckResult(target, "module objects", tuple(results), seed, tuple(unsupported))
+        read = lambda p, c: adapters.as_gradients(c.output, ("W1", "W2"), what="the network")
+        measured[f"{key} network"] = measure(cases[0], run, ("W1", "W2"), read)
+        results += judge_cases(f"composed {key} network", cases, run, ("W1", "W2"), read,
+                               lambda n: equations.for_tensor(n, 2, two_layer_form=True),
+                               precision=measured[f"{key} network"])
+    return settle(target, "module objects", results, seed, require_stability=require_stability,
+                  unsupported=tuple(unsupported), precision=precision_summary(measured))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from gradcheck.compare import Comparison, Verdict
+from gradcheck.compare import STABILITY, Comparison, Verdict
 from gradcheck.report import render, summary
 
 RERUN = "re-run with another seed (--seed N, --gradcheck-seed=N or seed=N)"
@@ -28,6 +28,8 @@ class CheckResult:
     seed: int
     unsupported: tuple[str, ...] = ()
     advice: str = RERUN  # what settles an inconclusive result
+    warnings: tuple[Comparison, ...] = ()  # stability findings not required to pass: printed, never judged
+    precision: str | None = None  # what the code was found to compute in, and how it was judged
 
     @property
     def failures(self) -> tuple[Comparison, ...]:
@@ -84,7 +86,13 @@ class CheckResult:
         into the tensor's own block.
         """
         lines = [self.headline()]
+        lines += [f"  precision: {self.precision}"] if self.precision else []
         lines += [f"  unsupported: {u}" for u in self.unsupported]
+        lines += [f"  WARNING {STABILITY}: {w.tensor}{' ' + str(w.expected_shape) if w.expected_shape else ''}: "
+                  f"{w.note or 'wrong'} [{w.problem}]" for w in self.warnings]
+        if self.warnings:
+            lines.append(f"  ({STABILITY} is not required here, so these do not fail the check; "
+                         f"require it with --require-stability or require_stability=True)")
         lines += [f"  {summary(c)} [{c.problem}]" for c in self.comparisons]
         shown, blocks = set(), []
         for c in self.comparisons if verbose else self.failures + self.undecided:
@@ -100,8 +108,8 @@ class CheckResult:
         from gradcheck.report import to_dict
 
         return {"target": self.target, "convention": self.convention, "seed": self.seed, "verdict": self.verdict.value,
-                "passed": self.passed, "unsupported": list(self.unsupported),
-                "comparisons": [to_dict(c) for c in self.comparisons]}
+                "passed": self.passed, "precision": self.precision, "unsupported": list(self.unsupported),
+                "comparisons": [to_dict(c) for c in self.comparisons], "warnings": [to_dict(c) for c in self.warnings]}
 
     def raise_if_failed(self) -> "CheckResult":
         """Raise :class:`GradientMismatch` if anything failed, :class:`Inconclusive` if too little was judged."""
@@ -111,3 +119,17 @@ class CheckResult:
         if self.verdict is Verdict.INCONCLUSIVE:
             raise Inconclusive(self.render())
         return self
+
+
+def settle(target: str, convention: str, records, seed: int, *, require_stability: bool = False,
+           unsupported: tuple[str, ...] = (), advice: str = RERUN, precision: str | None = None) -> CheckResult:
+    """The result of a check from all its records: stability findings judged only when ``require_stability``.
+
+    A record marked as a stability finding (NaN or infinity on inputs built to
+    overflow a naive softmax) is a warning unless stability is required, when
+    it is an ordinary failure.
+    """
+    records = tuple(records)
+    warnings = () if require_stability else tuple(r for r in records if r.finding == STABILITY)
+    judged = tuple(r for r in records if require_stability or r.finding != STABILITY)
+    return CheckResult(target, convention, judged, seed, tuple(unsupported), advice, warnings, precision)

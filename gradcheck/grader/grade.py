@@ -106,7 +106,7 @@ def grade_check(submission: Path, spec: Spec, check: CheckSpec, number: int, lay
                 for attempt in range(REDRAWS + 1):  # a problem that judged too little is drawn anew
                     result = check_module(module, (check.convention,), activation=check.activation,
                                           seed=spec.seed + 1000 * number + attempt, lr=check.lr, batch=check.batch,
-                                          dtype=check.dtype)[0]
+                                          dtype=check.dtype, require_stability=check.require_stability)[0]
                     if not result.inconclusive:
                         break
     except SubmissionError as exc:

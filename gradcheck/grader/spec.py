@@ -8,6 +8,7 @@ A TOML file, kept with the grader and never shown to the submission:
     time_limit = 60          # seconds per check (default 60)
     memory_limit = 1024      # MiB per check (default 1024)
     hide = ["/autograder/source"]   # paths the submission must not see
+    require_stability = false  # default of every check: a softmax that overflows only warns (hw0 allows it)
 
     [[check]]
     name = "nn_epoch"                 # shown to students
@@ -18,6 +19,7 @@ A TOML file, kept with the grader and never shown to the submission:
     partial_credit = true             # score ∝ comparisons passed (default: all or nothing)
     visibility = "visible"            # visible | hidden | after_due_date | after_published
     lr = 0.1                          # options of the check: activation, lr, batch, dtype
+    require_stability = true          # NaN/inf on logits near 1000 fails (default: the assignment's, false)
     time_limit = 30                   # this check's own limits (default: the assignment's)
 """
 
@@ -56,6 +58,7 @@ class CheckSpec:
     lr: float = 0.1
     batch: int = 16
     dtype: str = "float64"
+    require_stability: bool = False
     time_limit: float | None = None  # this check's own limits; default: the assignment's
     memory_limit: int | None = None
 
@@ -97,6 +100,7 @@ def load(path: str | Path) -> Spec:
     where = str(path)
     head = raw.get("assignment", {})
     unknown = set(raw) - {"assignment", "check"}
+    stability = _typed(where, head, "require_stability", bool, False)
     if unknown:
         raise _fail(where, f"unknown table(s) {sorted(unknown)}; a spec has [assignment] and [[check]]")
     if "seed" in head:
@@ -135,6 +139,7 @@ def load(path: str | Path) -> Spec:
             partial_credit=_typed(at, row, "partial_credit", bool, False), visibility=visibility,
             activation=activation, lr=float(_typed(at, row, "lr", (int, float), 0.1)),
             batch=_typed(at, row, "batch", int, 16), dtype=_typed(at, row, "dtype", str, "float64"),
+            require_stability=_typed(at, row, "require_stability", bool, stability),
             time_limit=_typed(at, row, "time_limit", (int, float, type(None)), None),
             memory_limit=_typed(at, row, "memory_limit", (int, type(None)), None),
         ))
