@@ -88,7 +88,8 @@ def as_gradients(output: Any, names: Sequence[str], *, what: str, keys: Mapping[
     """
     expected = f"{what} must return {len(names)} gradient(s) ({', '.join('d' + n for n in names)})"
     if output is None:
-        return f"{expected}; it returned None. Return them (e.g. `return {', '.join('d' + n for n in names)}`)."
+        return (f"not implemented? {expected}; it returned None. "
+                f"Return them (e.g. `return {', '.join('d' + n for n in names)}`).")
     if isinstance(output, Mapping):
         values = []
         for n in names:
@@ -98,6 +99,8 @@ def as_gradients(output: Any, names: Sequence[str], *, what: str, keys: Mapping[
                 return f"{expected}; the dict it returned has keys {sorted(map(str, output))} and none of {candidates}."
             values.append(output[found])
     elif isinstance(output, (tuple, list)):
+        if output and all(v is None for v in output):
+            return f"not implemented? {expected}; it returned {len(output)} None values (the starter code's placeholders)."
         if len(output) != len(names):
             return f"{expected} in order; it returned a {type(output).__name__} of {len(output)}."
         values = list(output)
@@ -149,9 +152,13 @@ def load(spec: str) -> tuple[Any, str | None]:
             name = f"gradcheck_user_{path.stem}"
             module_spec = importlib.util.spec_from_file_location(name, path.resolve())
             module = importlib.util.module_from_spec(module_spec)
+            sys.modules[name] = module  # as importlib does: dataclasses, pickling and inspect look it up there
             sys.path.insert(0, str(path.resolve().parent))  # let the file import its neighbours
             try:
                 module_spec.loader.exec_module(module)
+            except BaseException:
+                sys.modules.pop(name, None)
+                raise
             finally:
                 sys.path.remove(str(path.resolve().parent))
         else:

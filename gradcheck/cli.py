@@ -146,6 +146,8 @@ examples:
 
 exit status: 0 every check passes, 1 a gradient is wrong, 2 usage or import error,
 3 nothing is wrong but some check could not judge enough (re-run with another --seed).
+Public functions and classes the file defines that no check covers are listed by name
+("not checked: …", stubs marked "not implemented"): the exit status says nothing about them.
 """
 
 
@@ -163,8 +165,10 @@ def build_check_parser() -> argparse.ArgumentParser:
                         help="a .py file or module, optionally with the function to check after a colon")
     parser.add_argument("--convention", choices=NAMES, action="append",
                         help="the calling convention (repeatable); default: detected from the names defined")
-    parser.add_argument("--activation", type=_activation, default="relu",
-                        help="hidden activation of code that takes none as an argument (default: relu)")
+    parser.add_argument("--activation", type=_activation, action="append", metavar="NAME",
+                        help="an activation your code supports (repeatable): the hidden σ of code that takes none "
+                             "as an argument (default: relu), and those mlp_grads is checked for (default: relu, "
+                             "sigmoid and tanh, so one it rejects fails)")
     parser.add_argument("--lr", type=float, default=0.1, help="learning rate for epoch functions (default: 0.1)")
     parser.add_argument("--batch", type=_positive, default=16, help="minibatch size for epoch functions (default: 16)")
     parser.add_argument("--dtype", choices=("float64", "float32"), default="float64",
@@ -225,6 +229,12 @@ def check_main(argv: Sequence[str]) -> int:
         return ExitCode.USAGE
     for result in results:
         print(result.render(verbose=args.verbose), end="\n\n")
+    if not function:  # FILE:FUNCTION asks for that function alone
+        from gradcheck import coverage
+        from gradcheck.checks.conventions import detect
+
+        for line in coverage.of(module, conventions or detect(module)).lines():
+            print(line)
     print(tally(results, args.seed))
     if args.report:
         settings = {s.name: getattr(args, s.name) for s in gc_settings.SETTINGS}

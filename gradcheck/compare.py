@@ -139,6 +139,7 @@ class Comparison:
     bug: str | None = None  # the catalog id of the diagnosed mistake
     allowance: float = 0.0  # the largest error estimate of a witness added to an entry's allowance
     finding: str | None = None  # STABILITY for a probe of numerical stability, judged apart from the gradients
+    bounded: int = 0  # entries judged against the interval a kink leaves open instead of one value
 
     @property
     def nonfinite(self) -> bool:

@@ -373,7 +373,8 @@ def layer_hypotheses(layer: str, inputs: tuple[np.ndarray, ...], dout: np.ndarra
     """Each mistake's version of the layer's backward outputs, keyed like the check's tensors."""
     if layer == "affine":
         x, w, _ = inputs
-        right = {"dx": dout @ w.T, "dw": x.T @ dout}
+        flat = x.reshape(len(x), -1)  # x is (N, d₁, …, d_k), used as (N, D)
+        right = {"dx": (dout @ w.T).reshape(x.shape), "dw": flat.T @ dout}
         return (
             ("bias_wrong_axis", {**right, "db": dout.sum(axis=1)}),
             ("bias_not_summed", {**right, "db": dout.mean(axis=0)}),

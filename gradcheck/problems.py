@@ -98,27 +98,68 @@ def _large_logits(problem: Problem) -> Problem:
     return _representable(replace(problem, params=Params(tuple(W), problem.params.b)), W[-1].dtype)
 
 
+@dataclass(frozen=True)
+class Shapes:
+    """The sizes of one case: widths n₁ … n_{L+1} and batch size m."""
+
+    widths: tuple[int, ...]
+    m: int
+
+
+def shapes(seed: int, depth: int | None = None) -> dict[str, Shapes]:
+    """The shapes of the standard cases, drawn from ``seed`` so that a hidden seed hides them too.
+
+    Non-square cases have every width and m different (3 to 13, small enough
+    to stay fast), so a transposed or swapped gradient cannot have the right
+    shape; the square case has them all equal. Without ``depth`` the number of
+    layers is drawn too: the non-square case is deep (4 or 5 layers, where a
+    bug in a middle layer shows), the square one shallow (1 to 3).
+    """
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise InvalidArgument(f"seed must be an integer ≥ 0; got {seed!r}.")
+    rng = np.random.default_rng((seed, 0x5A9E5))
+    depths = {"deep": (4, 5), "shallow": (1, 3), "any": (1, 5), "mid": (2, 3)}
+
+    def layers(kind: str) -> int:
+        low, high = depths[kind]
+        return depth if depth is not None else int(rng.integers(low, high + 1))
+
+    def rectangular(kind: str) -> Shapes:
+        L = layers(kind)
+        widths = tuple(int(w) for w in rng.choice(np.arange(3, 10), size=L + 1, replace=False))
+        m = int(rng.choice([v for v in range(4, 14) if v not in widths]))
+        return Shapes(widths, m)
+
+    square = int(rng.integers(3, 7))
+    return {"non-square": rectangular("deep"), "square": Shapes((square,) * (layers("shallow") + 1), square),
+            "uint8 labels missing a class": rectangular("mid"), "large logits": rectangular("any")}
+
+
 def cases(
     build: "callable[[Sequence[int]], Architecture]",
     *,
-    depth: int = 2,
+    depth: int | None = 2,
     seed: int = 0,
     reduction: str = "mean",
     dtype=np.float64,
 ) -> list[Case]:
-    """The standard cases for networks of ``depth`` layers made by ``build(widths)``."""
-    if not 1 <= depth <= 5:
+    """The standard cases for networks made by ``build(widths)``, with ``depth`` layers or (None) a drawn number.
+
+    Every shape comes from ``seed`` (:func:`shapes`).
+    """
+    if depth is not None and not (isinstance(depth, (int, np.integer)) and 1 <= depth <= 5):
         raise InvalidArgument(f"depth must be between 1 and 5 for the generated cases; got {depth}.")
-    rectangular = (6, 7, 5, 4, 8)[:depth] + (3,)
-    square = (4,) * (depth + 1)
-    base = draw(build(rectangular), m=9, seed=seed, reduction=reduction, dtype=dtype)
+    size = shapes(seed, depth)
+
+    def problem(name: str, offset: int) -> Problem:
+        return draw(build(size[name].widths), m=size[name].m, seed=seed + offset, reduction=reduction, dtype=dtype)
+
     return [
-        Case("non-square", base, "m ≠ n ≠ d ≠ k, so a transposed gradient has the wrong shape", seed),
-        Case("square", draw(build(square), m=4, seed=seed + 1, reduction=reduction, dtype=dtype),
-             "every dimension equal, so only values reveal a transpose", seed),
-        Case("uint8 labels missing a class", _missing_top_class(draw(build(rectangular), m=9, seed=seed + 2, reduction=reduction, dtype=dtype)),
+        Case("non-square", problem("non-square", 0), "m ≠ n ≠ d ≠ k, so a transposed gradient has the wrong shape", seed),
+        Case("square", problem("square", 1), "every dimension equal, so only values reveal a transpose", seed),
+        Case("uint8 labels missing a class", _missing_top_class(problem("uint8 labels missing a class", 2)),
              "labels as uint8 and a batch without the largest class", seed),
-        Case("large logits", _large_logits(draw(build(rectangular), m=9, seed=seed + 3, reduction=reduction, dtype=dtype)),
+        Case("large logits", _large_logits(problem("large logits", 3)),
              f"logits near {LARGE_LOGITS:g}, where exp overflows unless softmax subtracts the row max", seed,
              stability=True),
     ]

@@ -60,6 +60,9 @@ def render(c: Comparison) -> str:
             lines.append(f"  Mismatched elements: {c.mismatches} / {c.checked} ({100 * c.mismatches / c.checked:.3g}%)")
         lines.append(f"  Max absolute difference: {c.max_abs_err:.3g}")
         lines.append(f"  Max relative difference: {c.max_rel_err:.3g}")
+    if c.bounded:
+        lines.append(f"  On a kink: {c.bounded} of {c.size} entries judged against the interval every valid σ' there "
+                     f"allows (its half-width is part of the allowance)")
     if c.not_checkable:
         lines.append(f"  Not checkable: {c.not_checkable} of {c.size} entries ({c.not_checkable_reason or 'no reason given'})")
     if c.worst and c.verdict is Verdict.FAIL:
@@ -102,6 +105,7 @@ def to_dict(c: Comparison) -> dict:
         "mismatches": c.mismatches,
         "not_checkable": c.not_checkable,
         "not_checkable_reason": c.not_checkable_reason,
+        "bounded": c.bounded,
         "max_abs_err": _number(c.max_abs_err),
         "max_rel_err": _number(c.max_rel_err),
         "tolerance": {"rtol": c.tolerance.rtol, "floor": c.tolerance.floor, "allowance": c.allowance},

@@ -13,18 +13,22 @@ parameters, ``verify`` checks
 Cost on the MNIST-sized net is a handful of forward passes, against the 2P
 loss evaluations of a per-entry check (``bench/peers.py`` measures both).
 
-Entries fed by a pre-activation sitting on a kink are not checkable: σ' has
-no value there, and the witnesses' choice σ'(0) = 0 is a convention, not a
-rule your code must follow. "On" means within the rounding error of your
-dtype: float32 code may compute a pre-activation 1e-7 from the kink on the
-other side. Near a kink (but not on it) every entry is checked: the complex
-step never crosses one.
+Entries fed by a pre-activation sitting on a kink are judged against an
+interval: σ' has no value there, any choice between the left and right slopes
+is right, and the witnesses' σ'(0) = 0 is a convention, not a rule your code
+must follow. Interval arithmetic through Eqs. 14 and 15 gives the range of
+every entry over all such choices; a value outside it is wrong whatever your
+code chose. "On" means within the rounding error of the arithmetic behind your
+gradients (float32 when they hold only float32 values, never coarser): float32
+code may compute a pre-activation 1e-7 from the kink on the other side. Near a
+kink (but not on it) every entry is checked exactly: the complex step never
+crosses one.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Mapping
 
 import numpy as np
@@ -37,8 +41,9 @@ from reference_mlp import mlp
 from reference_mlp.validation import InvalidArgument, check_choice, check_positive_int
 
 YOURS = "yours"
-KINK_REASON = ("a pre-activation feeding this entry sits on a kink (within your dtype's rounding), "
-               "where σ' has no value or your arithmetic may put it on either side")
+KINK_REASON = ("pre-activations feeding these entries sit on a kink (within your arithmetic's rounding), where any σ' "
+               "between the left and right slopes is right; each such entry is judged against the interval those "
+               "choices give, and is not checkable where that interval is wider than the tensor's largest entry")
 
 
 @dataclass(frozen=True)
@@ -103,27 +108,37 @@ def verify(
     yours = _named(gradients, names)
     cache = mlp.forward(p.arch, p.params, p.X)
     closed = mlp.backward(p.arch, p.params, cache, p.y, p.reduction, input_gradient=False)
-    ambiguous = _at_kink(p, cache, closed, _unit_roundoff(yours.values()))
+    kinks = _at_kink(p, cache, _unit_roundoff(yours.values()))
     rng = np.random.default_rng(seed)
     two_layer_form = p.arch.depth == 2 and not any(p.arch.bias) and p.arch.activations[-1].name == "identity"
     contexts = {name: dict(equation=equations.for_tensor(name, p.arch.depth, two_layer_form), problem=p.describe(),
                            seed=p.seed) for name in names}
     records: dict[str, list[Comparison]] = {name: [] for name in names}
 
-    def against(witness: str, truth: mlp.Gradients) -> None:
+    def against(witness: str, truth: mlp.Gradients, spread: float) -> None:
+        # With units on a kink, every entry is judged against the interval all valid σ' there allow:
+        # around the interval's center (closed form), or around one valid choice (JAX's), twice as wide.
         for name, expected in truth.tensors().items():
-            mask = None if name not in ambiguous else ~ambiguous[name]
-            records[name].append(compare(yours[name], expected, tensor=name, witnesses=(YOURS, witness), checkable=mask,
-                                         not_checkable_reason=KINK_REASON if mask is not None else None, **contexts[name]))
+            bounded = kinks is not None and kinks.radius[name].any()
+            mask = ~kinks.unjudged(name) if bounded else None
+            record = compare(
+                yours[name], expected, tensor=name, witnesses=(YOURS, witness), checkable=mask,
+                uncertainty=spread * kinks.radius[name] if bounded else None,
+                not_checkable_reason=KINK_REASON if bounded else None, **contexts[name])
+            if bounded:
+                record = replace(record, bounded=int(np.count_nonzero((kinks.radius[name] > 0) & mask)))
+            records[name].append(record)
 
-    against(CLOSED_FORM, closed)
+    against(CLOSED_FORM, closed if kinks is None else kinks.center, 1.0)
     if use_jax:
-        against(JAX, oracle.gradients(p.arch, p.params, p.X, p.y, p.reduction, inner=False))
+        against(JAX, oracle.gradients(p.arch, p.params, p.X, p.y, p.reduction, inner=False), 2.0)
     for name in names:
-        skip = ambiguous.get(name)
-        if directions:
+        skip = None if kinks is None else kinks.radius[name] > 0
+        # Directions see only entries no kink reaches; a tensor the kinks reach everywhere is left to the
+        # two exact witnesses, which judge all of it against the interval.
+        if directions and not (skip is not None and skip.all()):
             records[name] += _directional(p, name, yours[name], rng, directions, method, cache, closed.loss,
-                                          bool(ambiguous), skip if skip is not None and skip.any() else None,
+                                          kinks is not None, skip if skip is not None and skip.any() else None,
                                           contexts[name])
     comparisons = tuple(c for name in names for c in records[name])
     return Verification(problem, comparisons, directions, time.perf_counter() - start)
@@ -216,49 +231,92 @@ def _directional(p: Problem, name: str, given: Any, rng: np.random.Generator, di
 
 
 def _unit_roundoff(arrays) -> float:
-    """The unit roundoff of the least precise float among the given gradients (float64 if none is float)."""
-    eps = np.finfo(np.float64).eps / 2
+    """The unit roundoff of the arithmetic behind the gradients: float32's when any is float32, narrower, or
+    holds only float32 values (float32 arithmetic returned as float64); float64's otherwise.
+
+    Never coarser than float32's: a float16 result does not widen the band of units called ambiguous.
+    """
+    u32, u64 = float(np.finfo(np.float32).eps) / 2, float(np.finfo(np.float64).eps) / 2
     for a in arrays:
-        dtype = getattr(a, "dtype", None)
-        if dtype is not None and dtype.kind == "f":
-            eps = max(eps, float(np.finfo(dtype).eps) / 2)
-    return eps
+        a = np.asarray(a)
+        if a.dtype.kind != "f":
+            continue
+        if a.dtype.itemsize <= 4:
+            return u32
+        with np.errstate(all="ignore"):
+            if a.size and np.array_equal(a.astype(np.float32).astype(a.dtype), a):
+                return u32
+    return u64
 
 
-def _at_kink(p: Problem, cache: mlp.Cache, grads: mlp.Gradients, u: float) -> dict[str, np.ndarray]:
-    """Which gradient entries depend on σ' at a pre-activation within rounding of a kink.
+@dataclass(frozen=True)
+class KinkBounds:
+    """Where σ' is ambiguous, the gradients every valid choice of it gives: a center and a radius per entry."""
+
+    center: mlp.Gradients  # σ' at ambiguous units set to the middle of [left slope, right slope]
+    radius: dict[str, np.ndarray]  # |any valid choice − center| ≤ radius, entrywise
+    units: int  # how many pre-activations sit on a kink
+
+    def unjudged(self, name: str) -> np.ndarray:
+        """Entries whose interval is wider than the tensor's largest entry: no value could be told wrong there."""
+        scale = float(np.max(np.abs(self.center.tensors()[name]), initial=0.0))
+        return self.radius[name] > scale
+
+
+def _at_kink(p: Problem, cache: mlp.Cache, u: float) -> KinkBounds | None:
+    """Bound the gradients over every valid σ' at the pre-activations within rounding of a kink.
 
     Code computing in unit roundoff u gets Aᵢ = ZᵢWᵢ + bᵢ wrong by about
     √n·u·‖Zᵢ row‖·‖Wᵢ column‖, so a pre-activation closer than that to a kink
-    may fall on either side in it (exactly on it in float64). The dependence is
-    then followed backwards like Eqs. 14 and 15 themselves, with absolute
-    values so that nothing cancels: an entry is marked when any path from such
-    a unit reaches it.
+    may fall on either side in it (exactly on it in float64), and any σ' in
+    [left slope, right slope] is right there. The gradients are multilinear in
+    those choices, so interval arithmetic through Eqs. 14 and 15 bounds them:
+    with σ' = c ± r at the ambiguous units (c the middle, r the half-width),
+
+        δᵢ = G_{i+1} ∘ σᵢ'      center C∘c,  radius |C|∘r + R∘(|c| + r)
+        ∇Wᵢ = Zᵢᵀ δᵢ            radius |Zᵢ|ᵀ δ_r        (Eq. 15)
+        G_i = δᵢ Wᵢᵀ            radius δ_r |Wᵢ|ᵀ         (Eq. 14)
+
+    A value outside [center − radius, center + radius] is wrong for every choice.
     """
-    near = []
+    near, mid, half = [], [], []
     for i, (sigma, A) in enumerate(zip(p.arch.activations, cache.A)):
-        if not sigma.kinks:
-            near.append(np.zeros(A.shape, dtype=bool))
+        none = None
+        if sigma.kinks:
+            Z, W, b = cache.Z[i], p.params.W[i], p.params.b[i]
+            gap = np.min([np.abs(A - kink) for kink in sigma.kinks], axis=0)
+            # Cauchy–Schwarz bounds Σ|Z||W| by the norms: the rounding band without another product.
+            widest = 4 * np.sqrt(W.shape[0]) * u * (np.linalg.norm(Z) * np.linalg.norm(W) + (0 if b is None else np.abs(b).max()))
+            if gap.min() <= widest:
+                band = 4 * np.sqrt(W.shape[0]) * u * (np.outer(np.linalg.norm(Z, axis=1), np.linalg.norm(W, axis=0))
+                                                       + (0 if b is None else np.abs(b)))
+                none = gap <= band
+        if none is None or not none.any():
+            near.append(None), mid.append(None), half.append(None)
             continue
-        Z, W, b = cache.Z[i], p.params.W[i], p.params.b[i]
-        gap = np.min([np.abs(A - kink) for kink in sigma.kinks], axis=0)
-        # Cauchy–Schwarz bounds Σ|Z||W| by the norms: the rounding band without another product.
-        widest = 4 * np.sqrt(W.shape[0]) * u * (np.linalg.norm(Z) * np.linalg.norm(W) + (0 if b is None else np.abs(b).max()))
-        if gap.min() > widest:  # no unit is anywhere near: skip the per-unit band
-            near.append(np.zeros(A.shape, dtype=bool))
-            continue
-        band = 4 * np.sqrt(W.shape[0]) * u * (np.outer(np.linalg.norm(Z, axis=1), np.linalg.norm(W, axis=0))
-                                               + (0 if b is None else np.abs(b)))
-        near.append(gap <= band)
-    if not any(n.any() for n in near):
-        return {}
-    marked: dict[str, np.ndarray] = {}
-    reach = np.zeros_like(cache.Z[-1])  # how much of G_{i+1} depends on an ambiguous σ'
+        left, right = _slopes(sigma)
+        slope = sigma.derivative(A)
+        mid.append(np.where(none, (left + right) / 2, slope))
+        half.append(np.where(none, abs(right - left) / 2, 0.0))
+        near.append(none)
+    if all(n is None for n in near):
+        return None
+    center = mlp.backward(p.arch, p.params, cache, p.y, p.reduction, input_gradient=False, slopes=mid)
+    radius: dict[str, np.ndarray] = {}
+    R = np.zeros_like(cache.Z[-1])  # radius of G_{i+1}; G_{L+1} = S − I_y does not depend on σ'
     for i in reversed(range(p.arch.depth)):
-        slope = np.abs(p.arch.activations[i].derivative(cache.A[i])) + near[i]
-        delta = reach * slope + near[i] * np.abs(grads.G[i + 1])  # G_{i+1} ∘ σᵢ', Eq. 14's inner product
-        marked[f"W{i + 1}"] = np.abs(cache.Z[i]).T @ delta > 0  # Eq. 15
+        c = mid[i] if mid[i] is not None else p.arch.activations[i].derivative(cache.A[i])
+        r = half[i] if half[i] is not None else 0.0
+        delta_r = np.abs(center.G[i + 1]) * r + R * (np.abs(c) + r)
+        radius[f"W{i + 1}"] = np.abs(cache.Z[i]).T @ delta_r  # Eq. 15
         if p.params.b[i] is not None:
-            marked[f"b{i + 1}"] = delta.sum(axis=0) > 0
-        reach = delta @ np.abs(p.params.W[i]).T  # Eq. 14
-    return marked
+            radius[f"b{i + 1}"] = delta_r.sum(axis=0)
+        R = delta_r @ np.abs(p.params.W[i]).T  # Eq. 14
+    return KinkBounds(center, radius, int(sum(n.sum() for n in near if n is not None)))
+
+
+def _slopes(sigma) -> tuple[float, float]:
+    """σ' just left and just right of σ's kink: the ends of the valid choices there."""
+    kink = sigma.kinks[0]
+    return (float(sigma.derivative(np.array([np.nextafter(kink, -np.inf)]))[0]),
+            float(sigma.derivative(np.array([np.nextafter(kink, np.inf)]))[0]))

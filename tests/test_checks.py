@@ -14,6 +14,7 @@ from gradcheck.checks import (
     check_nn_epoch,
     check_two_layer_grads,
 )
+from gradcheck import problems
 from gradcheck.compare import Verdict
 from gradcheck.testing import assert_function
 from reference_mlp import InvalidArgument
@@ -68,7 +69,7 @@ def test_code_that_raises_fails_with_the_exception_and_its_line():
 @pytest.mark.parametrize(
     "returned, message",
     [
-        (None, "two_layer_grads must return 2 gradient(s) (dW1, dW2); it returned None"),
+        (None, "not implemented? two_layer_grads must return 2 gradient(s) (dW1, dW2); it returned None"),
         ([1.0], "it returned a list of 1"),
         ({"a": 1}, "the dict it returned has keys ['a'] and none of"),
         ("text", "as a tuple, list or dict; it returned str"),
@@ -90,7 +91,8 @@ def test_nan_gradients_and_wrong_shapes_fail_and_never_pass():
         return np.zeros(W1.size), np.zeros(W2.shape)
     nan_result, flat_result = check_two_layer_grads(nan_grads), check_two_layer_grads(flat_grads)
     assert not nan_result.passed and "NaN or infinite" in nan_result.failures[0].note
-    assert not flat_result.passed and "shape mismatch: expected (6, 7), got (42,)" in flat_result.failures[0].note
+    n, d, _ = problems.shapes(0, depth=2)["non-square"].widths  # the first case's W1 is n × d
+    assert not flat_result.passed and f"shape mismatch: expected ({n}, {d}), got ({n * d},)" in flat_result.failures[0].note
 
 
 def test_dict_returns_and_argument_orders_are_configurable():
@@ -136,16 +138,20 @@ def test_an_unrecognised_mistake_is_reported_as_unknown_with_evidence():
     assert result.failures[0].diagnosis.startswith("cause unknown; no known mistake reproduces your numbers")
 
 
-def test_an_activation_the_code_rejects_is_unsupported_not_failed():
-    def mlp_grads(X, y, Ws, activation="relu"):
-        if activation != "tanh":
-            raise ValueError(f"only tanh, not {activation}")
-        arch = Architecture.build([W.shape[0] for W in Ws] + [Ws[-1].shape[1]], hidden="tanh")
-        return list(gradients(arch, Params(tuple(Ws), (None,) * len(Ws)), X, y).dW)
-    result = check_mlp_grads(mlp_grads)
-    assert result.passed
-    assert [u.split(":")[0] for u in result.unsupported] == ["relu", "sigmoid"]
-    assert "ValueError: only tanh, not relu" in result.unsupported[0]
+def only_tanh(X, y, Ws, activation="relu"):
+    if activation != "tanh":
+        raise ValueError(f"only tanh, not {activation}")
+    arch = Architecture.build([W.shape[0] for W in Ws] + [Ws[-1].shape[1]], hidden="tanh")
+    return list(gradients(arch, Params(tuple(Ws), (None,) * len(Ws)), X, y).dW)
+
+
+def test_an_activation_the_code_rejects_fails_unless_the_user_says_which_it_supports():
+    result = check_mlp_grads(only_tanh)
+    assert result.verdict is Verdict.FAIL and result.unsupported == ()
+    note = result.failures[0].note
+    assert "ValueError: only tanh, not relu" in note and "--activation tanh or activations=('tanh',)" in note
+    declared = check_mlp_grads(only_tanh, activations=("tanh",))
+    assert declared.passed and "σ ∈ {tanh}" in declared.convention
 
 
 def test_code_that_raises_for_every_activation_fails():
@@ -160,7 +166,7 @@ def test_an_epoch_that_returns_new_weights_instead_of_updating_in_place_is_told_
         return W1 - lr, W2 - lr
     result = check_nn_epoch(nn_epoch)
     assert not result.passed
-    assert "the weights did not change: nn_epoch must update W1, W2 in place" in result.failures[0].note
+    assert "not implemented? the weights did not change: nn_epoch must update W1, W2 in place" in result.failures[0].note
 
 
 def test_the_generic_check_compares_a_backward_with_finite_differences_of_its_forward():

@@ -4,7 +4,9 @@ Each file of ``tests/corpus/`` is a student's implementation in one of the
 course conventions, labelled with ``EXPECTED`` ("pass" or "fail") and the
 catalog id of its bug in ``DIAGNOSIS``; ``REQUIRE_STABILITY = True`` marks a file
 whose only fault is a softmax that overflows on large logits, which fails only
-when stability is required (DLSys hw0 allows a direct softmax).
+when stability is required (DLSys hw0 allows a direct softmax), and
+``DECLARED_ACTIVATIONS`` the activations its author tells gradcheck it supports.
+A failing file with ``DIAGNOSIS = None`` must fail with no diagnosis claimed.
 """
 
 from __future__ import annotations
@@ -37,22 +39,43 @@ def test_the_corpus_covers_every_convention_and_many_bugs():
     modules = [load(p) for p in FILES]
     assert {m.CONVENTION for m in modules} == set(CONVENTION_OF)
     diagnoses = {m.DIAGNOSIS for m in modules if m.EXPECTED == "fail"}
-    assert diagnoses <= set(CATALOG) and len(diagnoses) >= 20
+    assert diagnoses - {None} <= set(CATALOG) and len(diagnoses - {None}) >= 20
     assert sum(m.EXPECTED == "pass" for m in modules) >= 10
 
 
 @pytest.mark.parametrize("path", FILES, ids=lambda p: p.stem)
 def test_each_implementation_gets_its_expected_verdict_and_diagnosis(path):
     module = load(path)
-    results = check_module(module, CONVENTION_OF[module.CONVENTION], activation=module.ACTIVATION or "relu",
+    results = check_module(module, CONVENTION_OF[module.CONVENTION], activation=declared(module),
                            require_stability=getattr(module, "REQUIRE_STABILITY", False))
     report = "\n\n".join(r.render() for r in results)
     if module.EXPECTED == "pass":
         assert all(r.passed for r in results), report
     else:
-        assert not all(r.passed for r in results), report
+        assert any(r.failures for r in results), report
         diagnosed = [d for r in results for d in r.diagnoses]
-        assert diagnosed and diagnosed[0] == module.DIAGNOSIS, f"diagnosed {diagnosed}\n{report}"
+        if module.DIAGNOSIS is not None:
+            assert diagnosed and diagnosed[0] == module.DIAGNOSIS, f"diagnosed {diagnosed}\n{report}"
+
+
+UNDIAGNOSED = [p for p in FILES if load(p).EXPECTED == "fail" and load(p).DIAGNOSIS is None]
+# A diagnosis read off one case whose numbers two mistakes fit: dividing by a hard-coded 9 at m = 3 is
+# numerically dividing by m twice. Confirming a hypothesis on every failing case would settle it.
+MISREAD = {"two_layer_grads_hard_coded_m"}
+
+
+@pytest.mark.parametrize("path", [pytest.param(p, marks=pytest.mark.xfail(strict=True, reason="diagnosed from one case"))
+                                  if p.stem in MISREAD else p for p in UNDIAGNOSED], ids=lambda p: p.stem)
+def test_no_diagnosis_is_claimed_where_no_known_mistake_fits(path):
+    module = load(path)
+    results = check_module(module, CONVENTION_OF[module.CONVENTION], activation=declared(module))
+    diagnosed = [d for r in results for d in r.diagnoses]
+    assert not diagnosed, f"diagnosed {diagnosed}\n" + "\n\n".join(r.render() for r in results)
+
+
+def declared(module) -> tuple[str, ...] | str | None:
+    """What the student tells gradcheck their code supports: ``DECLARED_ACTIVATIONS``, else its one ``ACTIVATION``."""
+    return getattr(module, "DECLARED_ACTIVATIONS", None) or module.ACTIVATION
 
 
 UNSTABLE = [p for p in FILES if getattr(load(p), "REQUIRE_STABILITY", False)]
@@ -61,7 +84,7 @@ UNSTABLE = [p for p in FILES if getattr(load(p), "REQUIRE_STABILITY", False)]
 @pytest.mark.parametrize("path", UNSTABLE, ids=lambda p: p.stem)
 def test_a_softmax_that_overflows_only_warns_unless_stability_is_required(path):
     module = load(path)
-    results = check_module(module, CONVENTION_OF[module.CONVENTION], activation=module.ACTIVATION or "relu")
+    results = check_module(module, CONVENTION_OF[module.CONVENTION], activation=declared(module))
     assert all(r.passed for r in results), "\n\n".join(r.render() for r in results)
     warned = [w for r in results for w in r.warnings]
     assert warned and {w.bug for w in warned} == {"softmax_overflow"}

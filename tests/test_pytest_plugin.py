@@ -11,7 +11,7 @@ import numpy  # noqa: F401  (imported before pytester snapshots sys.modules: num
 import pytest
 
 import gradcheck.testing  # noqa: F401  (the same for everything a check imports)
-from gradcheck import oracle
+from gradcheck import oracle, problems
 from gradcheck.settings import MARKER_KEYS
 
 oracle._jax()  # and for JAX
@@ -51,15 +51,17 @@ def test_a_buggy_implementation_fails_with_equation_tensor_and_diagnosis(pyteste
     student_repo(pytester, "two_layer_grads_missing_sigma_prime.py", TWO_LAYER_TEST)
     result = pytester.runpytest()
     result.assert_outcomes(failed=1)
+    drawn = problems.shapes(0, depth=2)["non-square"]  # the seed draws the first case's shapes
+    (n, d, k), m = drawn.widths, drawn.m
     result.stdout.fnmatch_lines([
         ">       gradcheck.two_layer_grads(hw.two_layer_grads, activation=hw.ACTIVATION)",
         "E       gradcheck.checks.result.GradientMismatch: two_layer_grads: FAIL, 12 of 24 comparisons failed "
         "(gradient function, σ = sigmoid, seed 0)",
-        "E         FAIL W1 (6, 7) float64: yours vs JAX disagree on 42 of 42 checked entries *",
-        "E       FAIL W1 (6, 7) float64: yours vs JAX disagree on 42 of 42 checked entries",
+        f"E         FAIL W1 ({n}, {d}) float64: yours vs JAX disagree on {n * d} of {n * d} checked entries *",
+        f"E       FAIL W1 ({n}, {d}) float64: yours vs JAX disagree on {n * d} of {n * d} checked entries",
         "E         Eq. 11: ∇W₁ = Xᵀ ((S − I_y) W₂ᵀ ∘ σ'(XW₁))",
-        "E         problem: non-square (6-7-3 sigmoid, m=9, mean), seed 0",
-        "E         Mismatched elements: 42 / 42 (100%)",
+        f"E         problem: non-square ({n}-{d}-{k} sigmoid, m={m}, mean), seed 0",
+        f"E         Mismatched elements: {n * d} / {n * d} (100%)",
         "E         worst entries:",
         "E         probable cause: σ' is missing*",
         "*- gradcheck -*",

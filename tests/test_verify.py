@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
 
 from gradcheck import strategies
-from gradcheck.compare import Verdict
+from gradcheck.compare import Verdict, compare
 from gradcheck.diagnose import variant_gradients
 from gradcheck.report import render
 from gradcheck.verification import KINK_REASON, along_directions, verify
@@ -86,26 +88,85 @@ def test_pre_activations_within_1e_7_of_the_kink_are_checked_and_pass():
     assert result.passed and result.not_checkable == 0
 
 
-def test_entries_fed_by_a_pre_activation_exactly_on_the_kink_are_not_checkable_not_failed():
+def on_the_kink() -> tuple[Problem, dict]:
+    """A problem with (XW₁)[0, 0] = 0 exactly, and the correct gradients for σ'(0) = 1 (the witnesses take 0)."""
     p = relu_net((4, 3, 2), m=3)
     X, W1 = p.X.copy(), p.params.W[0].copy()
     X[0] = [1.0, -1.0, 0.0, 0.0]
     W1[1, 0] = W1[0, 0]  # (XW₁)[0, 0] = W₁[0, 0] − W₁[1, 0] = 0 exactly
     p = Problem(p.arch, p.params.replace("W1", W1), X, p.y)
-    # Your σ'(0) = 1 where the witnesses take 0: a different convention, not a bug.
     assert (X @ W1)[0, 0] == 0.0
     yours = correct(p)
     extra = np.zeros((3, 3))
     extra[0, 0] = closed_form(p)["G2"][0, 0]  # the term σ'(0) = 1 adds to G₂ ∘ σ'
     yours["W1"] = yours["W1"] + X.T @ extra  # Eq. 15 with it
-    result = verify(p, yours)
-    assert result.passed, "\n".join(render(c) for c in result.failures)
-    W1_record = next(c for c in result.comparisons if c.tensor == "W1" and c.witnesses[1] == CLOSED_FORM)
-    assert W1_record.not_checkable == 2 and W1_record.not_checkable_reason == KINK_REASON
-    assert result.not_checkable == 2  # W1[0, 0] and W1[1, 0]
-    assert "sits on a kink" in render(W1_record)
+    return p, yours
+
+
+def test_entries_fed_by_a_pre_activation_exactly_on_the_kink_are_judged_against_the_interval_it_allows():
+    p, yours = on_the_kink()
+    for grads in (yours, correct(p)):  # σ'(0) = 1 (`>=`) and σ'(0) = 0 (`>`): both valid
+        result = verify(p, grads)
+        assert result.passed, "\n".join(render(c) for c in result.failures)
+    W1_record = next(c for c in verify(p, yours).comparisons if c.tensor == "W1" and c.witnesses[1] == CLOSED_FORM)
+    assert W1_record.bounded == 2 and W1_record.not_checkable == 0  # W1[0, 0] and W1[1, 0], judged all the same
+    assert "On a kink: 2 of 12 entries judged against the interval" in render(W1_record)
     yours["W2"] = yours["W2"] * 2  # a real bug elsewhere still fails
     assert not verify(p, yours).passed
+
+
+@pytest.mark.parametrize("mistake", [lambda g: 3 * g, lambda g: -g, lambda g: 0 * g], ids=["tripled", "flipped", "zeroed"])
+def test_a_wrong_value_on_the_entries_a_kink_reaches_fails_for_every_valid_choice_of_sigma_prime(mistake):
+    p, yours = on_the_kink()
+    W1 = yours["W1"].copy()
+    W1[:2, 0] = mistake(W1[:2, 0])  # exactly the two entries the unit on the kink feeds
+    result = verify(p, {**yours, "W1": W1})
+    assert result.verdict is Verdict.FAIL and {c.tensor for c in result.failures} >= {"W1"}
+
+
+def deep_relu_with_a_unit_on_the_kink() -> Problem:
+    """A 3-layer ReLU net (64×32-64-64-10) with one pre-activation of the last hidden layer exactly at 0."""
+    p = make_problem(Architecture.build((32, 64, 64, 10), hidden="relu"), m=64, seed=2)
+    cache = mlp.forward(p.arch, p.params, p.X)
+    W2 = p.params.W[1].copy()
+    Z2 = cache.Z[1]
+    j = int(np.argmax(Z2[0]))  # the unit of example 0 with the largest activation feeds A₂[0, 0]
+    W2[j, 0] -= (Z2[0] @ W2[:, 0]) / Z2[0, j]
+    W2[j, 0] -= (Z2[0] @ W2[:, 0]) / Z2[0, j]  # a second pass takes the rounding out
+    p = Problem(p.arch, p.params.replace("W2", W2), p.X, p.y)
+    return p
+
+
+def test_one_unit_on_the_kink_of_a_deep_net_leaves_every_entry_judged_and_a_scaled_w1_fails():
+    p = deep_relu_with_a_unit_on_the_kink()
+    A2 = mlp.forward(p.arch, p.params, p.X).A[1]
+    assert np.count_nonzero(np.abs(A2) < 1e-15) >= 1
+    right = correct(p)
+    result = verify(p, right)
+    assert result.passed and result.not_checkable == 0
+    reached = next(c for c in result.comparisons if c.tensor == "W1" and c.witnesses[1] == CLOSED_FORM).bounded
+    assert reached > 0
+    for wrong in (3 * right["W1"], -right["W1"]):
+        assert verify(p, {**right, "W1": wrong}).verdict is Verdict.FAIL
+
+
+@pytest.mark.parametrize("returned", [lambda g: np.zeros_like(g), lambda g: -g,
+                                      lambda g: np.random.default_rng(0).standard_normal(g.shape)],
+                         ids=["zeros", "negated", "noise"])
+def test_a_float16_result_is_never_waved_through_as_not_checkable(returned):
+    problem = make_problem(Architecture.build((784, 128, 10), hidden="relu"), m=64, seed=0)
+    grads = correct(problem)
+    result = verify(problem, {**grads, "W1": returned(grads["W1"]).astype(np.float16)})
+    assert result.verdict is Verdict.FAIL and result.not_checkable == 0
+
+
+def test_a_tensor_nothing_could_judge_makes_the_verification_inconclusive_not_passed():
+    p = relu_net()
+    result = verify(p, correct(p), method="richardson", use_jax=False)
+    assert result.passed
+    undecided = compare(np.ones(3), np.ones(3), tensor="b1", checkable=np.zeros(3, bool))
+    result = replace(result, comparisons=result.comparisons + (undecided,))
+    assert result.inconclusive and not result.passed and result.verdict is Verdict.INCONCLUSIVE
 
 
 def test_float32_gradients_are_judged_at_float32_tolerance():
@@ -138,15 +199,22 @@ def float32_backprop(p: Problem) -> dict:
 
 
 def test_float32_code_near_a_kink_is_not_failed_for_the_side_its_rounding_chose():
-    failures, skipped = 0, 0
+    failures, bounded = 0, 0
     for seed in range(20):
         # within 1e-7 of the kink: float32 rounding may put it on either side
         p = near_kink(relu_net((60, 40, 10), m=16, seed=seed), 1e-7)
         result = verify(p, float32_backprop(p))
         failures += not result.passed
-        skipped += result.not_checkable > 0
+        bounded += any(c.bounded for c in result.comparisons)
     assert failures == 0
-    assert skipped == 20
+    assert bounded == 20
+
+
+def test_float32_code_near_a_kink_with_a_wrong_w1_still_fails():
+    for seed in range(5):
+        p = near_kink(relu_net((60, 40, 10), m=16, seed=seed), 1e-7)
+        grads = float32_backprop(p)
+        assert verify(p, {**grads, "W1": 1.05 * grads["W1"]}).verdict is Verdict.FAIL
 
 
 def test_float32_code_with_a_real_bug_still_fails():

@@ -49,14 +49,24 @@ def oracle_gradients(problem: Problem, names: Sequence[str]) -> dict[str, np.nda
 
 
 def layer_vjp(layer: str, inputs: tuple[np.ndarray, ...], dout: np.ndarray) -> tuple[np.ndarray, ...]:
-    """What a layer's backward must return for upstream ``dout``, by the witness in force."""
+    """What a layer's backward must return for upstream ``dout``, by the witness in force.
+
+    An affine layer's x may have shape (N, d₁, …, d_k): it is used as (N, D), and dx comes back in x's shape.
+    """
+    if layer == "affine":
+        x, w, b = inputs
+        flat = x.reshape(len(x), -1)
+        if _TRUTH.get() == "jax":
+            from gradcheck import oracle
+
+            dx, dw, db = oracle.layer_vjp(layer, (flat, w, b), dout)
+        else:
+            dx, dw, db = dout @ w.T, flat.T @ dout, dout.sum(axis=0)  # Eq. 14, Eq. 15 and its bias form
+        return dx.reshape(x.shape), dw, db
     if _TRUTH.get() == "jax":
         from gradcheck import oracle
 
         return oracle.layer_vjp(layer, inputs, dout)
-    if layer == "affine":
-        x, w, _ = inputs
-        return dout @ w.T, x.T @ dout, dout.sum(axis=0)  # Eq. 14, Eq. 15 and its bias form
     (x,) = inputs
     return (dout * activations.get(layer).derivative(x),)  # G ∘ σ'(Z)
 
@@ -91,7 +101,7 @@ def judge_cases(
     target: str,
     cases: Sequence[Case],
     run: Callable[[Problem], adapters.Call],
-    names: Sequence[str],
+    names: Sequence[str] | Callable[[Problem], Sequence[str]],
     read: Callable[[Problem, adapters.Call], dict[str, np.ndarray] | str],
     equation_of: Callable[[str], equations.Equation],
     *,
@@ -104,28 +114,32 @@ def judge_cases(
 ) -> list[Comparison]:
     """Run the user's code on every case, compare with the oracle and diagnose what fails.
 
-    ``read`` turns a call into gradients keyed by ``names`` (or says why it
+    ``names`` are the tensors to judge, or a function giving them for a
+    problem (networks of several depths); ``read`` turns a call into gradients
+    keyed by them (or says why it
     cannot); ``shown`` renames tensors for the report (``W1`` → ``theta``);
     ``uncertainty`` widens each entry's allowance by what reading it costs;
     ``directions`` adds the finite-difference witness along that many seeded
     random directions per tensor; ``precision`` (measured by :func:`measure`)
     sets the tolerance, else the dtypes compared do.
     """
-    shown = shown or {n: n for n in names}
+    renamed = dict(shown or {})
     outcomes = []
     for case in cases:
+        names_here = tuple(names(case.problem) if callable(names) else names)
+        shown = {n: renamed.get(n, n) for n in names_here}
         call = run(case.problem)
-        truth = oracle_gradients(case.problem, names)
+        truth = oracle_gradients(case.problem, names_here)
         tolerance = None if precision is None else precision.tolerance_at(logit_scale(case.problem))
         context = dict(witnesses=(yours, truth_name()), problem=case.describe(), seed=case.seed)
         given = read(case.problem, call) if not call.error else f"your {target} raised {call.error}"
         if isinstance(given, str):
-            records = [failed(shown[n], truth[n].shape, given, equation=equation_of(n), **context) for n in names]
+            records = [failed(shown[n], truth[n].shape, given, equation=equation_of(n), **context) for n in names_here]
             given = None
         else:
             records = [compare(given[n], truth[n], tensor=shown[n], equation=equation_of(n), tolerance=tolerance,
                                uncertainty=None if uncertainty is None else uncertainty(case.problem, n), **context)
-                       for n in names]
+                       for n in names_here]
             records += along(case, given, records, directions, shown, equation_of, tolerance)
         outcomes.append((case, records, given, truth, mutations(call, case)))
     failing = {case.name for case, records, *_ in outcomes if any(r.failed for r in records)}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import inspect
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -22,12 +22,12 @@ def _function(name: str) -> Callable[[Any], bool]:
 # Each convention: how to recognise it in a module, and how to check it there.
 CONVENTIONS: dict[str, tuple[Callable[[Any], bool], Callable[..., CheckResult]]] = {
     "two_layer_grads": (_function("two_layer_grads"),
-                        lambda m, o: check_two_layer_grads(m.two_layer_grads, activation=o["activation"], seed=o["seed"],
+                        lambda m, o: check_two_layer_grads(m.two_layer_grads, activation=o["activation"][0], seed=o["seed"],
                                                           dtype=o["dtype"], require_stability=o["require_stability"])),
-    "mlp_grads": (_function("mlp_grads"), lambda m, o: check_mlp_grads(m.mlp_grads, seed=o["seed"], dtype=o["dtype"],
+    "mlp_grads": (_function("mlp_grads"), lambda m, o: check_mlp_grads(m.mlp_grads, seed=o["seed"], dtype=o["dtype"], activations=o["activations"],
                                                       require_stability=o["require_stability"])),
     "nn_epoch": (_function("nn_epoch"),
-                 lambda m, o: check_nn_epoch(m.nn_epoch, lr=o["lr"], batch=o["batch"], activation=o["activation"],
+                 lambda m, o: check_nn_epoch(m.nn_epoch, lr=o["lr"], batch=o["batch"], activation=o["activation"][0],
                                             seed=o["seed"], dtype=o["dtype"], require_stability=o["require_stability"])),
     "softmax_regression_epoch": (_function("softmax_regression_epoch"),
                                  lambda m, o: check_softmax_regression_epoch(m.softmax_regression_epoch, lr=o["lr"],
@@ -51,7 +51,7 @@ def check_module(
     module: Any,
     conventions: tuple[str, ...] | None = None,
     *,
-    activation: str = "relu",
+    activation: str | Sequence[str] | None = None,
     seed: int = 0,
     lr: float = 0.1,
     batch: int = 16,
@@ -60,8 +60,10 @@ def check_module(
 ) -> list[CheckResult]:
     """Run the check of every convention found in ``module`` (or of those named).
 
-    ``activation`` is the hidden σ of functions that take none
-    (``two_layer_grads``, ``nn_epoch``); ``dtype`` ("float64" or "float32") is
+    ``activation`` names the hidden σ the code supports: the one σ of
+    functions that take none (``two_layer_grads``, ``nn_epoch``; default
+    relu), and the activations ``mlp_grads`` is checked for (default: all,
+    so one it rejects fails); ``dtype`` ("float64" or "float32") is
     the type of the inputs fed to gradient and epoch functions;
     ``require_stability`` makes NaN or infinity on large logits a failure
     rather than a warning.
@@ -78,6 +80,7 @@ def check_module(
         )
     if str(dtype) not in ("float64", "float32"):
         raise InvalidArgument(f"dtype must be 'float64' or 'float32'; got {dtype!r}.")
-    options = {"activation": activation, "seed": seed, "lr": lr, "batch": batch, "dtype": np.dtype(str(dtype)),
+    declared = None if activation is None else ((activation,) if isinstance(activation, str) else tuple(activation))
+    options = {"activation": declared or ("relu",), "activations": declared, "seed": seed, "lr": lr, "batch": batch, "dtype": np.dtype(str(dtype)),
                "require_stability": bool(require_stability)}
     return [CONVENTIONS[name][1](module, options) for name in chosen]

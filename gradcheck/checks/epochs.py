@@ -35,11 +35,17 @@ def _check_epoch(
     shown = dict(zip(names, weights))
     lr = check_positive_float("lr", lr)
     batch = check_positive_int("batch", batch)
-    m_epoch = 3 * batch + max(1, batch // 3)  # three full batches and a partial one
     one_step = [_with_uint8_labels(c) for c in problems.cases(build, depth=depth, seed=seed, dtype=dtype) if c.name != "square"]
-    epoch_problem = problems.draw(build((6, 7, 5, 4)[:depth] + (3,)), m=m_epoch, seed=seed + 10, dtype=dtype)
-    epoch_case = _with_uint8_labels(Case(f"one epoch, m={m_epoch}, batch={batch}", epoch_problem,
-                                         "several minibatches and a partial last one", seed))
+    # The epoch's sizes come from the seed too: 2 or 3 full batches and a partial one (m never a
+    # multiple of batch), and a second epoch smaller than one batch.
+    rng = np.random.default_rng((seed, 0xE90C))
+    m_epoch = int(rng.integers(2, 4)) * batch + (int(rng.integers(1, batch)) if batch > 1 else 1)
+    m_small = int(rng.integers(1, batch)) if batch > 1 else 1
+    widths = problems.shapes(seed + 10, depth)["non-square"].widths
+    epoch_cases = [_with_uint8_labels(Case(f"one epoch, m={m}, batch={batch}", problems.draw(
+                       build(widths), m=m, seed=seed + offset, dtype=dtype), purpose, seed))
+                   for m, offset, purpose in ((m_epoch, 10, "several minibatches and a partial last one"),
+                                              (m_small, 11, "fewer examples than one minibatch"))]
 
     def run(p: Problem, rows_per_batch: int) -> adapters.Call:
         return adapters.call(fn, [p.X, p.y, *p.params.W], ["X", "y", *weights],
@@ -52,7 +58,7 @@ def _check_epoch(
             return bad
         moved = {n: after[n] - p.params.W[i] for i, n in enumerate(names)}
         if not any(np.any(d != 0) for d in moved.values()):
-            return (f"the weights did not change: {target} must update {', '.join(weights)} in place "
+            return (f"not implemented? the weights did not change: {target} must update {', '.join(weights)} in place "
                     f"({weights[0]} -= lr * grad) and return None")
         return moved
 
@@ -75,7 +81,8 @@ def _check_epoch(
                           lambda n: two_layer_equation(n, depth), shown=shown,
                           yours=f"{YOURS} (from one SGD step)", explain=explain, uncertainty=rounding,
                           precision=measured)
-    results += _judge_epoch(fn, target, epoch_case, names, shown, lr, batch, run, deltas, measured)
+    for epoch_case in epoch_cases:
+        results += _judge_epoch(fn, target, epoch_case, names, shown, lr, batch, run, deltas, measured)
     return settle(target, f"SGD epoch, lr={lr:g}, batch={batch}", results, seed, require_stability=require_stability,
                   precision=precision_summary({target: measured}))
 

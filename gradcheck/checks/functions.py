@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
@@ -33,6 +34,11 @@ def given_problem(problem: Any, depth: int | None = None) -> Problem:
             f"last layer; got {arch.describe()}."
         )
     return problem
+
+
+def weights(p: Problem) -> tuple[str, ...]:
+    """``("W1", …, "WL")`` for the problem's L layers."""
+    return tuple(f"W{i}" for i in range(1, p.arch.depth + 1))
 
 
 def check_two_layer_grads(
@@ -84,8 +90,8 @@ def check_two_layer_grads(
 def check_mlp_grads(
     fn: Callable,
     *,
-    activations: Sequence[str] = DEFAULT_ACTIVATIONS,
-    depth: int = 3,
+    activations: Sequence[str] | None = None,
+    depth: int | None = None,
     activation_arg: str = "activation",
     reduction: str = "mean",
     seed: int = 0,
@@ -94,20 +100,23 @@ def check_mlp_grads(
     problem: Problem | None = None,
     require_stability: bool = False,
 ) -> CheckResult:
-    """Check ``fn(X, y, Ws, activation=…) -> [dW₁..dW_L]`` against Eq. 15 for every activation it accepts.
+    """Check ``fn(X, y, Ws, activation=…) -> [dW₁..dW_L]`` against Eq. 15 for each of ``activations``.
 
-    An activation for which the code raises on every problem, while it works
-    for another, is reported as unsupported rather than failed. With
-    ``problem`` only that problem is checked, with its own depth and activation.
+    ``activations`` are those your code supports (default: relu, sigmoid and
+    tanh); one it rejects fails, with a note saying how to declare fewer.
+    ``depth`` fixes the number of layers; by default each problem draws its
+    own from the seed (1 to 5, one of them 4 or more). With ``problem`` only
+    that problem is checked, with its own depth and activation.
     """
     fn = callable_or_raise(fn, "fn")
     if problem is not None:
         depth = given_problem(problem).arch.depth
         activations = (problem.arch.activations[0].label,)
-    depth = check_positive_int("depth", depth)
+    depth = None if depth is None else check_positive_int("depth", depth)
     check_choice("reduction", reduction, ("mean", "sum"))
     target = getattr(fn, "__name__", "fn")
-    names = tuple(f"W{i}" for i in range(1, depth + 1))
+    declared = activations is not None
+    activations = DEFAULT_ACTIVATIONS if activations is None else activations
     if isinstance(activations, str) or not activations:
         raise InvalidArgument(f"activations must list at least one activation name, e.g. ('relu', 'tanh'); got {activations!r}.")
     takes_activation = accepts(fn, activation_arg)
@@ -122,17 +131,21 @@ def check_mlp_grads(
             kwargs = {activation_arg: sigma.label} if takes_activation else {}
             return adapters.call(fn, [p.X, p.y, list(p.params.W)], ["X", "y", "Ws"], kwargs=kwargs)
 
-        read = lambda p, c: adapters.as_gradients(c.output, names, what=target, keys=keys)
-        measured[sigma.label] = measure(cases[0], run, names, read)
+        def read(p: Problem, c: adapters.Call) -> dict[str, np.ndarray] | str:
+            return adapters.as_gradients(c.output, weights(p), what=target, keys=keys)
+
+        measured[sigma.label] = measure(cases[0], run, weights(cases[0].problem), read)
         by_activation[sigma.label] = judge_cases(
-            target, cases, run, names, read, lambda n: equations.eq15(int(n[1:])), directions=DIRECTIONS,
+            target, cases, run, weights, read, lambda n: equations.eq15(int(n[1:])), directions=DIRECTIONS,
             precision=measured[sigma.label])
     raised_everywhere = [label for label, rs in by_activation.items() if all(r.note and " raised " in r.note for r in rs)]
-    unsupported = ()
-    if raised_everywhere and len(raised_everywhere) < len(by_activation):
-        unsupported = tuple(f"{label}: {next(r.note for r in by_activation[label])}" for label in raised_everywhere)
+    if raised_everywhere and len(raised_everywhere) < len(by_activation) and not declared:
+        works = [label for label in by_activation if label not in raised_everywhere]
+        hint = (f"; it rejects σ = {', '.join(raised_everywhere)}. If it supports only {', '.join(works)}, say so: "
+                + " ".join(f"--activation {w}" for w in works) + f" or activations={tuple(works)!r}")
         for label in raised_everywhere:
-            del by_activation[label]
+            by_activation[label] = [replace(r, note=r.note + hint) if r.note else r for r in by_activation[label]]
+    unsupported = ()
     results = tuple(r for rs in by_activation.values() for r in rs)
     return settle(target, "gradient function, σ ∈ {" + ", ".join(by_activation) + "}", results, seed,
                   require_stability=require_stability, unsupported=unsupported,

@@ -187,9 +187,14 @@ def check_layers(layers: Any, *, activations: Sequence[str] = DEFAULT_ACTIVATION
     target = getattr(layers, "__name__", "layers")
     results: list[Comparison] = []
     measured: dict[str, Precision] = {}
-    x, w, b = draw(5, 6), draw(6, 4), draw(4)
+    # The handout's x has shape (N, d₁, …, d_k), reshaped to (N, D): the rank and sizes come from the seed.
+    sizes = np.random.default_rng((seed, 0xAFF1))
+    N, M = int(sizes.integers(3, 8)), int(sizes.integers(3, 7))
+    dims = ((6,), (2, 3), (3, 2), (2, 2, 2), (2, 1, 3))[int(sizes.integers(0, 5))]
+    x, w, b = draw(N, *dims), draw(int(np.prod(dims)), M), draw(M)
     results += _layer_records("affine", _get(layers, "affine_forward"), _get(layers, "affine_backward"), (x, w, b),
-                              ("dx", "dw", "db"), draw(5, 4), "x 5×6, w 6×4, b (4,)", seed, measured)
+                              ("dx", "dw", "db"), draw(N, M), f"x {'×'.join(map(str, x.shape))}, w {w.shape[0]}×{M}, b ({M},)",
+                              seed, measured)
     supported, unsupported = [], []
     for name in activations:
         sigma = act.get(name)

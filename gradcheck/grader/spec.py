@@ -54,7 +54,7 @@ class CheckSpec:
     weight: float = 1.0
     partial_credit: bool = False
     visibility: str = "visible"
-    activation: str = "relu"
+    activation: str | None = None  # the σ of code that takes none (default relu); mlp_grads: checked for it only
     lr: float = 0.1
     batch: int = 16
     dtype: str = "float64"
@@ -128,8 +128,9 @@ def load(path: str | Path) -> Spec:
         visibility = _typed(at, row, "visibility", str, "visible")
         if visibility not in VISIBILITIES:
             raise _fail(at, f"visibility must be one of {', '.join(VISIBILITIES)}; got {visibility!r}")
-        activation = _typed(at, row, "activation", str, "relu")
-        activations.get(activation)
+        activation = _typed(at, row, "activation", (str, type(None)), None)
+        if activation is not None:
+            activations.get(activation)
         weight = float(_typed(at, row, "weight", (int, float), 1.0))
         if weight < 0:
             raise _fail(at, f"weight must be ≥ 0; got {weight}")

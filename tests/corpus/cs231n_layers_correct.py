@@ -8,15 +8,15 @@ ACTIVATION = None
 
 
 def affine_forward(x, w, b):
-    out = x @ w + b
+    out = x.reshape(x.shape[0], -1) @ w + b  # x is (N, d_1, ..., d_k)
     cache = (x, w, b)
     return out, cache
 
 
 def affine_backward(dout, cache):
     x, w, b = cache
-    dx = dout @ w.T
-    dw = x.T @ dout
+    dx = (dout @ w.T).reshape(x.shape)
+    dw = x.reshape(x.shape[0], -1).T @ dout
     db = np.sum(dout, axis=0)
     return dx, dw, db
 

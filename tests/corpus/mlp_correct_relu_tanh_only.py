@@ -5,6 +5,7 @@ CONVENTION = "mlp_grads"
 EXPECTED = "pass"
 DIAGNOSIS = None
 ACTIVATION = None
+DECLARED_ACTIVATIONS = ("relu", "tanh")  # what its author tells gradcheck (--activation relu --activation tanh)
 
 
 def mlp_grads(X, y, Ws, activation="relu"):

@@ -1,0 +1,112 @@
+"""What a file defines that no check covered, and which of its functions are stubs.
+
+An exit status of 0 must never claim more than was checked: a CS231n
+``layers.py`` whose affine and ReLU layers pass may still hold a wrong
+``max_pool_backward`` that nothing ran. So every report lists, by name, the
+public functions and classes the file defines that no check covered, and marks
+those whose body does nothing (``pass``, ``return None``, ``raise
+NotImplementedError``, only a docstring or ``...``) as not implemented.
+
+Stubs are found by reading the source (``ast``), never by running it.
+"""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import re
+import textwrap
+from dataclasses import dataclass
+from typing import Any, Iterable
+
+# What each convention's check calls, by name (the layer checks take every σ they know).
+_LAYER = re.compile(r"^(affine|relu|sigmoid|tanh)_(forward|backward)$|^softmax_loss$")
+_MODULE_CLASSES = ("Linear", "ReLU", "Sigmoid", "Tanh", "SoftmaxCrossEntropy")
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """The public names a file defines that no check covered, and the stubs among them."""
+
+    unchecked: tuple[str, ...]
+    stubs: tuple[str, ...]
+
+    def lines(self) -> list[str]:
+        """``not checked: conv_forward_naive, max_pool_backward (not implemented)``, or nothing."""
+        if not self.unchecked:
+            return []
+        names = [f"{n} (not implemented)" if n in self.stubs else n for n in self.unchecked]
+        return [f"not checked: {', '.join(names)} — no gradcheck check covers "
+                f"{'it' if len(names) == 1 else 'them'}, so the exit status says nothing about "
+                f"{'it' if len(names) == 1 else 'them'}"]
+
+
+def covered(convention: str, names: Iterable[str]) -> set[str]:
+    """The names of ``names`` that the check of ``convention`` calls."""
+    names = set(names)
+    if convention == "layers":
+        return {n for n in names if _LAYER.match(n)}
+    if convention == "modules":
+        return names & set(_MODULE_CLASSES)
+    return names & {convention}
+
+
+def defined(module: Any) -> dict[str, Any]:
+    """The public functions and classes ``module`` defines itself (not those it imports)."""
+    own = getattr(module, "__name__", None)
+    return {name: value for name, value in vars(module).items()
+            if not name.startswith("_") and (inspect.isfunction(value) or inspect.isclass(value))
+            and getattr(value, "__module__", None) == own}
+
+
+def is_stub(value: Any) -> bool:
+    """True when a function's body (or every method of a class) does nothing but pass, return None or raise.
+
+    A function whose source cannot be read is never called a stub.
+    """
+    try:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(value)))
+    except (OSError, TypeError, SyntaxError):
+        return False
+    node = tree.body[0] if tree.body else None
+    if isinstance(node, ast.ClassDef):
+        methods = [n for n in node.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
+        return bool(methods) and all(_empty(m) for m in methods if m.name != "__init__")
+    return isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and _empty(node)
+
+
+def _empty(function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    """pass, ``...``, a docstring, ``return``/``return None`` and ``raise NotImplementedError`` only,
+    after any assignments of None (CS231n's ``dx, dw = None, None`` … ``return dx, dw``)."""
+    nones: set[str] = set()
+    for statement in function.body:
+        if isinstance(statement, ast.Pass) or (isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant)):
+            continue
+        if isinstance(statement, ast.Assign) and _is_none(statement.value):
+            nones |= {t.id for target in statement.targets for t in ast.walk(target) if isinstance(t, ast.Name)}
+            continue
+        if isinstance(statement, ast.Return) and (statement.value is None or _is_none(statement.value, nones)):
+            continue
+        if isinstance(statement, ast.Raise) and statement.exc is not None and "NotImplementedError" in ast.unparse(statement.exc):
+            continue
+        return False
+    return True
+
+
+def _is_none(node: ast.AST, names: set[str] = frozenset()) -> bool:
+    """None, a name bound to None, or a tuple of those."""
+    if isinstance(node, ast.Constant):
+        return node.value is None
+    if isinstance(node, ast.Name):
+        return node.id in names
+    if isinstance(node, ast.Tuple):
+        return all(_is_none(e, names) for e in node.elts)
+    return False
+
+
+def of(module: Any, conventions: Iterable[str]) -> Coverage:
+    """What ``module`` defines beyond what the checks of ``conventions`` cover."""
+    names = defined(module)
+    checked = set().union(*(covered(c, names) for c in conventions)) if conventions else set()
+    unchecked = tuple(sorted(n for n in names if n not in checked))
+    return Coverage(unchecked, tuple(n for n in unchecked if is_stub(names[n])))
