@@ -209,16 +209,19 @@ def propagate(arch: Architecture, params: Params, Z: np.ndarray, start: int) -> 
 
 
 def backward(
-    arch: Architecture, params: Params, cache: Cache, y: np.ndarray, reduction: str = "mean", *, input_gradient: bool = True
+    arch: Architecture, params: Params, cache: Cache, y: np.ndarray, reduction: str = "mean", *, input_gradient: bool = True,
+    slopes: Sequence[np.ndarray | None] | None = None,
 ) -> Gradients:
     """Backpropagate ℓ_ce(Z_{L+1}, y) through the cached forward pass by Eqs. 14 and 15.
 
     ``input_gradient=False`` stops before G₁ = ∂ℓ/∂X (left ``None``), which no parameter needs.
+    ``slopes[i]``, where given, replaces σᵢ'(ZᵢWᵢ): another valid choice of σ' at a kink.
     """
     loss, G_next = softmax_cross_entropy(cache.Z[-1], y, reduction)  # G_{L+1} = S − I_y (÷ m)
     dW, db, G = [], [], [G_next]
     for i in reversed(range(arch.depth)):
-        delta = G_next * arch.activations[i].derivative(cache.A[i])  # G_{i+1} ∘ σᵢ'(ZᵢWᵢ)
+        slope = arch.activations[i].derivative(cache.A[i]) if slopes is None or slopes[i] is None else slopes[i]
+        delta = G_next * slope  # G_{i+1} ∘ σᵢ'(ZᵢWᵢ)
         dW.append(cache.Z[i].T @ delta)  # Eq. 15: ∇Wᵢ = Zᵢᵀ (G_{i+1} ∘ σᵢ'(ZᵢWᵢ))
         db.append(delta.sum(axis=0) if params.b[i] is not None else None)  # ∇bᵢ = 1ᵀ(G_{i+1} ∘ σᵢ')
         G_next = delta @ params.W[i].T if i or input_gradient else None  # Eq. 14: Gᵢ = (G_{i+1} ∘ σᵢ'(ZᵢWᵢ)) Wᵢᵀ
