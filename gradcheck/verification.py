@@ -114,6 +114,11 @@ def verify(
     contexts = {name: dict(equation=equations.for_tensor(name, p.arch.depth, two_layer_form), problem=p.describe(),
                            seed=p.seed) for name in names}
     records: dict[str, list[Comparison]] = {name: [] for name in names}
+    # A tensor of float32 values (float32 arithmetic, returned as float64 or not) is judged as float32:
+    # from the values alone it cannot be told from float64 arithmetic rounded at the end, and failing
+    # correct float32 code would be the worse mistake.
+    tol = {name: tolerance_for(np.float32) if _unit_roundoff([yours[name]]) > np.finfo(np.float64).eps else None
+           for name in names}
 
     def against(witness: str, truth: mlp.Gradients, spread: float) -> None:
         # With units on a kink, every entry is judged against the interval all valid σ' there allow:
@@ -122,7 +127,7 @@ def verify(
             bounded = kinks is not None and kinks.radius[name].any()
             mask = ~kinks.unjudged(name) if bounded else None
             record = compare(
-                yours[name], expected, tensor=name, witnesses=(YOURS, witness), checkable=mask,
+                yours[name], expected, tensor=name, witnesses=(YOURS, witness), checkable=mask, tolerance=tol[name],
                 uncertainty=spread * kinks.radius[name] if bounded else None,
                 not_checkable_reason=KINK_REASON if bounded else None, **contexts[name])
             if bounded:
@@ -139,7 +144,7 @@ def verify(
         if directions and not (skip is not None and skip.all()):
             records[name] += _directional(p, name, yours[name], rng, directions, method, cache, closed.loss,
                                           kinks is not None, skip if skip is not None and skip.any() else None,
-                                          contexts[name])
+                                          contexts[name], tol[name])
     comparisons = tuple(c for name in names for c in records[name])
     return Verification(problem, comparisons, directions, time.perf_counter() - start)
 

@@ -299,3 +299,12 @@ def test_float32_gradients_three_percent_off_fail_the_direction_witness_alone():
     assert all(c.verdict is Verdict.PASS for c in along_directions(problem, {"W1": right.astype(np.float32)}))
     wrong = along_directions(problem, {"W1": (1.03 * right).astype(np.float32)})
     assert all(c.verdict is Verdict.FAIL for c in wrong)
+
+
+def test_float32_arithmetic_returned_as_float64_is_judged_as_float32_and_a_real_bug_still_fails():
+    p = relu_net((60, 40, 10), m=16)
+    widened = {k: v.astype(np.float64) for k, v in float32_backprop(p).items()}
+    result = verify(p, widened)
+    assert result.passed and {c.tolerance.rtol for c in result.comparisons} == {1e-4}
+    still_float32 = (1.01 * widened["W1"]).astype(np.float32).astype(np.float64)  # float32 values, 1% off
+    assert verify(p, {**widened, "W1": still_float32}).verdict is Verdict.FAIL
