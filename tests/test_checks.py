@@ -328,3 +328,24 @@ def test_a_gradient_wrong_on_ordinary_inputs_fails_even_when_its_softmax_also_ov
     doubled = lambda X, y, W1, W2: tuple(2 * g for g in softmax_grads(lambda Z: Z)(X, y, W1, W2))
     result = check_two_layer_grads(doubled)
     assert result.verdict is Verdict.FAIL and "non-square" in result.failures[0].problem
+
+
+def test_a_check_that_draws_its_own_problems_redraws_them_instead_of_being_inconclusive(monkeypatch):
+    from gradcheck.checks import conventions
+    from gradcheck.compare import compare
+
+    seeds = []
+
+    def check(module, options):
+        seeds.append(options["seed"])
+        judged = np.ones(4) if options["seed"] != 7 else np.zeros(4, bool)  # seed 7 draws an unjudgeable problem
+        return CheckResult("grads", "gradient function", (compare(np.ones(4), np.ones(4), tensor="W1",
+                                                                   checkable=judged.astype(bool)),), options["seed"])
+
+    monkeypatch.setitem(conventions.CONVENTIONS, "two_layer_grads", (lambda m: True, check))
+    (result,) = conventions.check_module(object(), ("two_layer_grads",), seed=7)
+    assert result.passed and seeds == [7, 7 + conventions.REDRAW_STRIDE] and result.seed == seeds[-1]
+    always = lambda module, options: CheckResult("grads", "gradient function", (), options["seed"])
+    monkeypatch.setitem(conventions.CONVENTIONS, "two_layer_grads", (lambda m: True, always))
+    (stuck,) = conventions.check_module(object(), ("two_layer_grads",), seed=7)
+    assert stuck.inconclusive and stuck.seed == 7 + conventions.REDRAWS * conventions.REDRAW_STRIDE
