@@ -79,7 +79,7 @@ def tolerance_for(*dtypes: Any) -> Tolerance:
         if tol.rtol > chosen.rtol:
             chosen = tol
     if override:
-        chosen = Tolerance(override.get("rtol", chosen.rtol), override.get("floor", chosen.floor), "set by the user")
+        chosen = Tolerance(override.get("rtol", chosen.rtol), override.get("floor", chosen.floor), USER)
     return chosen
 
 
@@ -95,6 +95,7 @@ class Verdict(str, enum.Enum):
 # it is INCONCLUSIVE, never a pass. Half is where a passing record would say less than it leaves out.
 JUDGED_AT_LEAST = 0.5
 NONFINITE = "NaN or infinite"
+USER = "set by the user"
 STABILITY = "numerical stability"
 
 
@@ -140,6 +141,7 @@ class Comparison:
     allowance: float = 0.0  # the largest error estimate of a witness added to an entry's allowance
     finding: str | None = None  # STABILITY for a probe of numerical stability, judged apart from the gradients
     bounded: int = 0  # entries judged against the interval a kink leaves open instead of one value
+    nonfinite_entries: int = 0  # entries of the actual tensor that are NaN or infinite
 
     @property
     def nonfinite(self) -> bool:
@@ -304,6 +306,7 @@ def compare(
         scale=scale,
         allowance=extra,
         note=f"{n_nonfinite} entr{'y is' if n_nonfinite == 1 else 'ies are'} {NONFINITE}" if n_nonfinite else None,
+        nonfinite_entries=n_nonfinite,
     )
 
 

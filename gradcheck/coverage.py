@@ -70,8 +70,8 @@ def is_stub(value: Any) -> bool:
         return False
     node = tree.body[0] if tree.body else None
     if isinstance(node, ast.ClassDef):
-        methods = [n for n in node.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
-        return bool(methods) and all(_empty(m) for m in methods if m.name != "__init__")
+        methods = [n for n in node.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name != "__init__"]
+        return bool(methods) and all(_empty(m) for m in methods)
     return isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and _empty(node)
 
 

@@ -243,7 +243,10 @@ def _unit_roundoff(arrays) -> float:
     """
     u32, u64 = float(np.finfo(np.float32).eps) / 2, float(np.finfo(np.float64).eps) / 2
     for a in arrays:
-        a = np.asarray(a)
+        try:
+            a = np.asarray(a)
+        except Exception:  # not an array at all: compare() says so, in its own words
+            continue
         if a.dtype.kind != "f":
             continue
         if a.dtype.itemsize <= 4:
@@ -299,10 +302,10 @@ def _at_kink(p: Problem, cache: mlp.Cache, u: float) -> KinkBounds | None:
         if none is None or not none.any():
             near.append(None), mid.append(None), half.append(None)
             continue
-        left, right = _slopes(sigma)
-        slope = sigma.derivative(A)
-        mid.append(np.where(none, (left + right) / 2, slope))
-        half.append(np.where(none, abs(right - left) / 2, 0.0))
+        nearest = np.argmin([np.abs(A - kink) for kink in sigma.kinks], axis=0)  # each unit's own kink
+        left, right = (np.array(ends)[nearest] for ends in zip(*(_slopes(sigma, k) for k in sigma.kinks)))
+        mid.append(np.where(none, (left + right) / 2, sigma.derivative(A)))
+        half.append(np.where(none, np.abs(right - left) / 2, 0.0))
         near.append(none)
     if all(n is None for n in near):
         return None
@@ -320,8 +323,7 @@ def _at_kink(p: Problem, cache: mlp.Cache, u: float) -> KinkBounds | None:
     return KinkBounds(center, radius, int(sum(n.sum() for n in near if n is not None)))
 
 
-def _slopes(sigma) -> tuple[float, float]:
-    """σ' just left and just right of σ's kink: the ends of the valid choices there."""
-    kink = sigma.kinks[0]
+def _slopes(sigma, kink: float) -> tuple[float, float]:
+    """σ' just left and just right of one of σ's kinks: the ends of the valid choices there."""
     return (float(sigma.derivative(np.array([np.nextafter(kink, -np.inf)]))[0]),
             float(sigma.derivative(np.array([np.nextafter(kink, np.inf)]))[0]))

@@ -349,3 +349,14 @@ def test_a_check_that_draws_its_own_problems_redraws_them_instead_of_being_incon
     monkeypatch.setitem(conventions.CONVENTIONS, "two_layer_grads", (lambda m: True, always))
     (stuck,) = conventions.check_module(object(), ("two_layer_grads",), seed=7)
     assert stuck.inconclusive and stuck.seed == 7 + conventions.REDRAWS * conventions.REDRAW_STRIDE
+
+
+def test_an_overflow_excuses_only_its_own_entries_and_finite_wrong_ones_beside_it_still_fail():
+    def one_nan_and_wrong(X, y, W1, W2):
+        dW1, dW2 = reference_two_layer()(X, y, W1, W2)
+        if np.abs(X @ W1).max() * np.abs(W2).max() > 50:  # only on the large-logits problem
+            dW1 = 2 * dW1
+            dW1.flat[0] = np.nan
+        return dW1, dW2
+    result = check_two_layer_grads(one_nan_and_wrong)
+    assert result.verdict is Verdict.FAIL and any(c.problem.startswith("large logits") for c in result.failures)

@@ -91,3 +91,13 @@ def test_each_convention_covers_exactly_what_its_check_calls():
 def test_imported_names_are_not_the_files_own():
     module = module_of("import numpy as np\nfrom math import sqrt\n\ndef mine(x):\n    return sqrt(x)\n")
     assert set(coverage.defined(module)) == {"mine"}
+
+
+def test_a_class_with_only_a_real_constructor_is_not_called_a_stub(tmp_path):
+    from gradcheck.adapters import load
+
+    path = tmp_path / "solver.py"
+    path.write_text("class Solver:\n    def __init__(self, lr):\n        self.lr = lr\n\n\n"
+                    "class Net:\n    def __init__(self):\n        self.w = 0\n\n    def loss(self, X):\n        pass\n")
+    module, _ = load(str(path))
+    assert not coverage.is_stub(module.Solver) and coverage.is_stub(module.Net)

@@ -308,3 +308,9 @@ def test_float32_arithmetic_returned_as_float64_is_judged_as_float32_and_a_real_
     assert result.passed and {c.tolerance.rtol for c in result.comparisons} == {1e-4}
     still_float32 = (1.01 * widened["W1"]).astype(np.float32).astype(np.float64)  # float32 values, 1% off
     assert verify(p, {**widened, "W1": still_float32}).verdict is Verdict.FAIL
+
+
+def test_gradients_that_are_not_arrays_are_told_so_not_a_traceback():
+    p = relu_net((4, 3, 2), m=3)
+    with pytest.raises(InvalidArgument, match="yours W1 must be an array of numbers"):
+        verify(p, {"W1": [[1.0, 2.0], [3.0]], "W2": correct(p)["W2"]})

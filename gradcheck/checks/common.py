@@ -82,9 +82,14 @@ def softmax_loss_gradient(logits: np.ndarray, y: np.ndarray) -> tuple[float, np.
 
 
 def unstable(records: Sequence[Comparison], evidence: str) -> list[Comparison]:
-    """Mark the records that are NaN or infinite on a stability probe as a numerical-stability finding."""
+    """Mark the records that are NaN or infinite on a stability probe as a numerical-stability finding.
+
+    Only a record whose every wrong entry is NaN or infinite (or that could not be read at all because of
+    them) is excused: finite wrong entries beside an overflow are a gradient error.
+    """
     found = diagnose.known("softmax_overflow", evidence)
-    return [diagnose.with_diagnosis(replace(r, finding=STABILITY), found) if r.nonfinite else r for r in records]
+    return [diagnose.with_diagnosis(replace(r, finding=STABILITY), found)
+            if r.nonfinite and r.mismatches <= r.nonfinite_entries else r for r in records]
 
 
 def pattern_diagnosis(case: Case, records: Sequence[Comparison], cases_failing: set[str]) -> diagnose.Diagnosis | None:
@@ -186,8 +191,13 @@ def precision_summary(measured: Mapping[str, Precision]) -> str | None:
 
 
 def logit_scale(problem: Problem) -> float:
-    """max |h| over the problem's logits h = Z_{L+1}: what the rounding of a softmax scales with."""
-    return float(np.max(np.abs(mlp.forward(problem.arch, problem.params, problem.X).Z[-1]), initial=0.0))
+    """The size of the logits that matter to the softmax: |row max| + 30 at most, over the rows.
+
+    Softmax is shift-invariant and exp(h − max h) < e⁻³⁰ is nothing next to 1, so only logits within 30
+    of their row's max weigh in, and their size is that of the row max give or take 30.
+    """
+    h = mlp.forward(problem.arch, problem.params, problem.X).Z[-1]
+    return float(np.max(np.abs(h.max(axis=1)), initial=0.0)) + 30.0 if h.size else 0.0
 
 
 def measure(

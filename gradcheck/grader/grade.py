@@ -68,9 +68,6 @@ def _student_text(text: str, secret: int | None = None) -> str:
     return text if len(text) <= MAX_OUTPUT else text[:MAX_OUTPUT] + "\n… (output truncated)"
 
 
-REDRAWS = 1  # an inconclusive check is run once more, on the next derived seed
-
-
 def _score(check: CheckSpec, result: CheckResult) -> float:
     """Full marks only for a PASS; partial credit counts the comparisons that passed (never an undecided one)."""
     if result.passed:
@@ -102,20 +99,17 @@ def grade_check(submission: Path, spec: Spec, check: CheckSpec, number: int, lay
                     return zero(f"{check.file} defines no function {check.function} (it defines: {defined}).")
                 module = types.SimpleNamespace(__name__=check.function,
                                                **{check.convention: getattr(module, check.function)})
-            with judged_by("jax"):
-                for attempt in range(REDRAWS + 1):  # a problem that judged too little is drawn anew
-                    result = check_module(module, (check.convention,), activation=check.activation,
-                                          seed=spec.seed + 1000 * number + attempt, lr=check.lr, batch=check.batch,
-                                          dtype=check.dtype, require_stability=check.require_stability)[0]
-                    if not result.inconclusive:
-                        break
+            with judged_by("jax"):  # a check re-draws its own problems while they judge too little
+                result = check_module(module, (check.convention,), activation=check.activation,
+                                      seed=spec.seed + 1000 * number, lr=check.lr, batch=check.batch,
+                                      dtype=check.dtype, require_stability=check.require_stability)[0]
     except SubmissionError as exc:
         return zero(f"{exc}")
     except Exception as exc:  # a check that could not finish is a zero with a reason, never a crash
         return zero(f"the check could not be completed: {type(exc).__name__}: {exc}")
     score, status, text = _score(check, result), "passed" if result.passed else "failed", result.render()
     if result.inconclusive:
-        text = ("This check could not judge enough of your code, even on a second set of inputs, so it cannot "
+        text = ("This check could not judge enough of your code, even on re-drawn inputs, so it cannot "
                 "give full marks; it has been flagged for course staff to review.\n\n" + text)
     if result.unsupported:  # a graded check must cover every activation: declining one is not a pass
         score, status = 0.0, "failed"
