@@ -262,10 +262,12 @@ def exit_code(results: Sequence) -> ExitCode:
 
 
 GRADE_EPILOG = """\
-The submission runs in a sandboxed child process (bubblewrap where available,
-else a separate process with rlimits); every verdict is computed here. Results
-are written atomically after the submission's processes are gone, and always,
-even when every check crashes.
+The submission is copied (its own regular files only: links, devices and FIFOs
+are refused) and runs in a sandboxed child process as an unprivileged uid of its
+own: bubblewrap, or util-linux unshare when the grader runs as root without
+bubblewrap. Every verdict is computed here. Its time limit counts its own CPU
+time. Results are written atomically after its processes are gone, and always,
+even when every check crashes or grading itself fails.
 
 examples:
   gradcheck grade /autograder/submission --spec /autograder/source/spec.toml \\
@@ -273,7 +275,8 @@ examples:
   gradcheck grade submissions/alice --spec hw0.toml --junit alice.xml --json alice.json
   gradcheck grade submissions/ --spec hw0.toml --batch graded/ --jobs 2
 
-exit status: 0 results written, 2 the spec or the arguments are unusable.
+exit status: 0 graded; 2 the spec or the arguments are unusable, or grading
+failed (the results say which checks, and a rerun of --batch grades them again).
 """
 
 
@@ -285,12 +288,37 @@ def build_grade_parser() -> argparse.ArgumentParser:
     parser.add_argument("submission", metavar="SUBMISSION_DIR", help="the folder holding the student's files")
     parser.add_argument("--spec", required=True, metavar="SPEC.toml", help="the assignment spec (kept from the student)")
     for name in ("gradescope", "prairielearn", "junit", "json"):
-        parser.add_argument(f"--{name}", metavar="PATH", help=f"write {name} results here")
+        parser.add_argument(f"--{name}", metavar="PATH", help=f"write {name} results here (at least one output, "
+                                                               "or --batch, is required)")
     parser.add_argument("--batch", metavar="OUT_DIR",
                         help="SUBMISSION_DIR holds one folder per student: grade them all in parallel into "
                              "OUT_DIR/<name>/results.json and OUT_DIR/summary.csv, skipping those already graded")
     parser.add_argument("--jobs", type=_positive, default=2, help="parallel graders with --batch (default: 2)")
+    parser.add_argument("--unsafe-no-sandbox", action="store_true",
+                        help="when no sandbox layer works, run the submission as a plain child process with the "
+                             "grader's privileges (only for code you trust; every results file says so)")
     return parser
+
+
+def _grade_arguments(args: argparse.Namespace, outputs: dict[str, str]) -> str | None:
+    """What is wrong with the paths given to ``gradcheck grade``, if anything."""
+    from pathlib import Path
+
+    submission = Path(args.submission)
+    if not submission.exists():
+        return f"the submission folder {submission} does not exist"
+    if not submission.is_dir():
+        return (f"{submission} is a file; SUBMISSION_DIR is the folder that holds the student's files "
+                f"(e.g. {submission.parent})")
+    if not outputs and not args.batch:
+        return "say where the results go: --gradescope PATH, --prairielearn PATH, --junit PATH, --json PATH or --batch OUT_DIR"
+    for path in [*outputs.values(), *([args.batch] if args.batch else [])]:
+        parent = Path(path).absolute().parent
+        if not parent.is_dir():
+            return f"cannot write {path}: the folder {parent} does not exist (create it first)"
+        if Path(path).is_dir() and path != args.batch:
+            return f"cannot write {path}: it is a folder; give a file name"
+    return None
 
 
 def grade_main(argv: Sequence[str]) -> int:
@@ -298,36 +326,45 @@ def grade_main(argv: Sequence[str]) -> int:
     from pathlib import Path
 
     from gradcheck.grader import formats, spec
-    from gradcheck.grader.grade import Grade, grade
+    from gradcheck.grader.grade import Grade, failed_grading, grade
 
     args = build_grade_parser().parse_args(argv)
     outputs = {name: getattr(args, name) for name in formats.FORMATS if getattr(args, name)}
-    if not outputs:
-        outputs = {"gradescope": "results.json"}
     try:
         assignment = spec.load(args.spec)
     except InvalidArgument as exc:
         print(f"gradcheck grade: error: {exc}", file=sys.stderr)
         return ExitCode.USAGE
+    problem = _grade_arguments(args, outputs)
+    if problem:
+        print(f"gradcheck grade: error: {problem}", file=sys.stderr)
+        return ExitCode.USAGE
     if args.batch:
         from gradcheck.grader.batch import grade_all
 
-        summary = grade_all(Path(args.submission), assignment, Path(args.batch), jobs=args.jobs)
-        print(f"summary in {summary}")
+        batch = grade_all(Path(args.submission), assignment, Path(args.batch), jobs=args.jobs,
+                          allow_unsafe=args.unsafe_no_sandbox)
+        print(f"summary in {batch.summary}")
+        if batch.failed:
+            print(f"gradcheck grade: grading failed for {len(batch.failed)} submission(s) ({', '.join(batch.failed)}); "
+                  "their results say why; run the same command again to grade them again", file=sys.stderr)
+            return ExitCode.USAGE
         return ExitCode.OK
     hidden = [Path(p).resolve().parent for p in outputs.values()]
     try:
-        result = grade(Path(args.submission), assignment, hide=hidden)
+        result = grade(Path(args.submission), assignment, hide=hidden, allow_unsafe=args.unsafe_no_sandbox)
     except Exception as exc:  # the grader itself failed: still leave a results file behind
-        from gradcheck.grader.grade import Graded
-
         result = Grade(assignment.name, args.submission, "none", tuple(
-            Graded(check, n, 0.0, "failed", f"the grader failed before this check: {type(exc).__name__}: {exc}", 0.0)
+            failed_grading(check, n, f"the grader failed: {type(exc).__name__}: {exc}")
             for n, check in enumerate(assignment.checks, start=1)), 0.0)
     for name, path in outputs.items():
         formats.write_atomically(Path(path), formats.FORMATS[name](result))
     print(f"{result.assignment}: {result.score:g} / {result.max_score:g} points ({result.layer}); "
           f"results in {', '.join(outputs.values())}")
+    if result.grading_failed:
+        reason = next(g.grader_error for g in result.checks if g.grader_error)
+        print(f"gradcheck grade: grading failed for {', '.join(result.grading_failed)}: {reason}", file=sys.stderr)
+        return ExitCode.USAGE
     return ExitCode.OK
 
 

@@ -136,24 +136,36 @@ def test_missing_files_and_functions_are_zeros_that_say_what_is_there(tmp_path):
     assert "hw.py was not found in the submission (it contains: homework.py)." in document["tests"][0]["output"]
 
 
+CHECK = "[[check]]\nfile = 'a.py'\nconvention = 'nn_epoch'\n"
+
+
 @pytest.mark.parametrize(
     "text, message",
     [
-        ("[assignment]\nname = 'x'\n[[check]]\nfile = 'a.py'\nconvention = 'nn_epoch'\n", "needs seed = N or seed_env"),
+        ("[assignment]\nname = 'x'\n" + CHECK, "needs exactly one of seed = N, seed_env"),
+        ("[assignment]\nseed = 1\nseed_env = 'S'\n" + CHECK, "got seed, seed_env"),
         ("[assignment]\nseed = 1\n[[check]]\nfile = 'a.py'\nconvention = 'nn'\n", "check 1: convention must be one of"),
-        ("[assignment]\nseed = 1\n[[check]]\nfile = 'a.py'\nconvention = 'nn_epoch'\nvisibility = 'secret'\n",
+        ("[assignment]\nseed = 1\n" + CHECK + "visibility = 'secret'\n",
          "visibility must be one of visible, hidden, after_due_date, after_published"),
-        ("[assignment]\nseed = 1\n[[check]]\nfile = 'a.py'\nconvention = 'nn_epoch'\nweigth = 3\n", "unknown key(s) ['weigth']"),
+        ("[assignment]\nseed = 1\n" + CHECK + "weigth = 3\n", "unknown key 'weigth' (did you mean weight?)"),
+        ("[assignment]\nseed = 1\ntime_limt = 5\n" + CHECK, "unknown key 'time_limt' (did you mean time_limit?)"),
         ("[assignment]\nseed = 1\n", "no [[check]] tables"),
-        ("[assignment]\nseed = 1\ntime_limit = -3\n[[check]]\nfile = 'a.py'\nconvention = 'nn_epoch'\n",
-         "time_limit must be a positive number of seconds"),
-        ("[assignment]\nseed = 1\nhide = [3]\n[[check]]\nfile = 'a.py'\nconvention = 'nn_epoch'\n",
-         "hide must list absolute paths as strings"),
-        ("[assignment]\nseed = 1\n[[check]]\nfile = 'a.py'\nconvention = 'nn_epoch'\nlr = -1\n", "lr must be > 0"),
-        ("[assignment]\nseed = 1\n[[check]]\nfile = 'a.py'\nconvention = 'nn_epoch'\ntime_limit = 0\n",
-         "check 1: time_limit must be a positive number of seconds"),
-        ("[assignment]\nseed = 1\n[[check]]\nfile = 'a.py'\nconvention = 'nn_epoch'\ndtype = 'int8'\n",
-         "dtype must be \"float64\" or \"float32\""),
+        ("[assignment]\nseed = 1\ntime_limit = -3\n" + CHECK, "time_limit must be a finite number > 0 and ≤ 3600 seconds"),
+        ("[assignment]\nseed = 1\ntime_limit = inf\n" + CHECK, "time_limit must be a finite number > 0 and ≤ 3600 seconds; got inf"),
+        ("[assignment]\nseed = 1\nhide = [3]\n" + CHECK, "hide must list absolute paths other than / as strings"),
+        ("[assignment]\nseed = 1\nhide = ['/']\n" + CHECK, "hide must list absolute paths other than /"),
+        ("[assignment]\nseed = 1\n" + CHECK + "lr = -1\n", "lr must be a finite number > 0 and ≤ 10"),
+        ("[assignment]\nseed = 1\n" + CHECK + "lr = nan\n", "check 1: lr must be a finite number > 0 and ≤ 10; got nan"),
+        ("[assignment]\nseed = 1\n" + CHECK + "weight = nan\n", "check 1: weight must be a finite number > 0"),
+        ("[assignment]\nseed = 1\n" + CHECK + "weight = inf\n", "check 1: weight must be a finite number > 0"),
+        ("[assignment]\nseed = 1\n" + CHECK + "batch = 100000000\n", "check 1: batch must be a finite number ≥ 1 and ≤ 4096"),
+        ("[assignment]\nseed = 1\n" + CHECK + "time_limit = 0\n", "check 1: time_limit must be a finite number > 0"),
+        ("[assignment]\nseed = 1\nmemory_limit = 100000000\n" + CHECK, "memory_limit must be a finite number ≥ 128 and ≤ 65536 MiB"),
+        ("[assignment]\nseed = 1\n" + CHECK + "dtype = 'int8'\n", "dtype must be \"float64\" or \"float32\""),
+        ("[assignment]\nseed = 1\n" + CHECK + "activation = 'swish'\n", "check 1: activation:"),
+        ("[assignment]\nseed = 1\n[[check]]\nfile = '../a.py'\nconvention = 'nn_epoch'\n", "relative to the submission"),
+        ("[assignment]\nseed = 1\n" + CHECK + CHECK, "two checks share the name 'nn_epoch'"),
+        ("[assignment]\nseed_file = 'missing'\n" + CHECK, "seed_file missing: cannot read"),
         ("[assignment\n", "not valid TOML"),
     ],
 )
@@ -195,7 +207,8 @@ def test_a_batch_grades_every_folder_in_parallel_and_resumes_where_it_stopped(tm
     first = subprocess.run(command + ["--jobs", "2"], capture_output=True, text=True, timeout=600)
     assert first.returncode == 0, first.stderr
     summary = (out / "summary.csv").read_text()
-    assert summary.splitlines() == ["submission,score,two-layer gradients,needs review", "alice,4,4,", "bob,0,0,", "carol,4,4,"]
+    assert summary.splitlines() == ["submission,score,two-layer gradients,needs review,grading failed",
+                                    "alice,4,4,,", "bob,0,0,,", "carol,4,4,,"]
     (out / "bob" / "results.json").unlink()  # as if the batch had been killed before bob
     second = subprocess.run(command, capture_output=True, text=True, timeout=600)
     assert "2 of 3 already graded; grading the other 1" in second.stderr
@@ -264,7 +277,7 @@ def test_an_inconclusive_check_never_scores_full_marks_and_is_flagged_for_staff(
     assert _score(CheckSpec("grads", "hw.py", "two_layer_grads", "two_layer_grads", weight=4), result) == 0.0
     grade = Grade("hw", "alice", "rlimits", (Graded(check, 1, 2.0, "failed", "…", 0.1, result, inconclusive=True),), 0.1)
     document = json.loads(formats.gradescope(grade))
-    assert document["extra_data"] == {"needs_review": ["grads"]}
+    assert document["extra_data"] == {"needs_review": ["grads"], "grading_failed": [], "unsafe_no_sandbox": False}
     assert "Flagged for review by course staff: grads could not be judged." in document["output"]
 
 

@@ -1,9 +1,11 @@
 """Grade a folder of submissions in parallel, resumably, with one CSV row per submission.
 
 Each submission's results go to ``OUT/<name>/results.json`` (Gradescope format)
-as soon as it is graded; a rerun skips every submission that already has one,
-so a batch killed half-way loses nothing. The seed comes from the spec, so the
-same batch grades the same way every time.
+as soon as it is graded; a rerun skips every submission whose results are
+complete, so a batch killed half-way loses nothing, and grades again every
+submission whose grading failed (a sandbox fault, a grader that ran out of
+memory). The seed comes from the spec, so the same batch grades the same way
+every time.
 """
 
 from __future__ import annotations
@@ -12,49 +14,97 @@ import csv
 import json
 import sys
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
 from pathlib import Path
 
 from gradcheck.grader import formats
-from gradcheck.grader.grade import grade
+from gradcheck.grader.grade import Grade, failed_grading, grade
 from gradcheck.grader.spec import Spec, load
 
 
-def _grade_one(submission: str, spec_path: str, out: str) -> tuple[str, float, list[float]]:
+@dataclass(frozen=True)
+class Batch:
+    """What a batch run produced."""
+
+    summary: Path
+    graded: int
+    failed: tuple[str, ...]  # submissions whose grading failed (the grader's fault): graded again on a rerun
+
+
+def _grade_one(submission: str, spec_path: str, out: str, allow_unsafe: bool) -> str:
     spec = load(spec_path)
-    # Other students' folders stay hidden: only this submission is mounted back.
-    result = grade(Path(submission), spec, hide=[Path(out).resolve(), Path(submission).resolve().parent])
-    target = Path(out) / Path(submission).name / "results.json"
-    formats.write_atomically(target, formats.gradescope(result))
-    return Path(submission).name, result.score, [g.score for g in result.checks]
+    # Other students' folders stay hidden: only this submission's private copy is mounted.
+    result = grade(Path(submission), spec, hide=[Path(out).resolve(), Path(submission).resolve().parent],
+                   allow_unsafe=allow_unsafe)
+    _write(Path(out), Path(submission).name, result)
+    return Path(submission).name
 
 
-def _read_scores(path: Path) -> tuple[float, list[float], list[str]]:
-    document = json.loads(path.read_text())
-    review = (document.get("extra_data") or {}).get("needs_review") or []
-    return float(document["score"]), [float(t["score"]) for t in document["tests"]], [str(r) for r in review]
+def _write(out: Path, name: str, result: Grade) -> None:
+    (out / name).mkdir(exist_ok=True)
+    formats.write_atomically(out / name / "results.json", formats.gradescope(result))
 
 
-def grade_all(submissions: Path, spec: Spec, out: Path, *, jobs: int = 2, progress=sys.stderr) -> Path:
-    """Grade every sub-folder of ``submissions`` not graded yet; return the path of the summary CSV."""
-    folders = sorted(p for p in Path(submissions).iterdir() if p.is_dir())
-    out.mkdir(parents=True, exist_ok=True)
-    todo = [f for f in folders if not (out / f.name / "results.json").is_file()]
-    done = len(folders) - len(todo)
-    if done:
-        print(f"{done} of {len(folders)} already graded; grading the other {len(todo)}", file=progress)
+def _read(path: Path) -> tuple[float, list[float], list[str], list[str]] | None:
+    """Scores, checks to review and checks whose grading failed; None when there is no usable result."""
+    try:
+        document = json.loads(path.read_text())
+        extra = document.get("extra_data") or {}
+        return (float(document["score"]), [float(t["score"]) for t in document["tests"]],
+                [str(r) for r in extra.get("needs_review") or []], [str(f) for f in extra.get("grading_failed") or []])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def grade_all(submissions: Path, spec: Spec, out: Path, *, jobs: int = 2, allow_unsafe: bool = False,
+              progress=sys.stderr) -> Batch:
+    """Grade every sub-folder of ``submissions`` not graded yet; write ``OUT/summary.csv``.
+
+    A grader process that dies (out of memory, killed) leaves results that say
+    grading failed for the submissions it held; they are graded again next time.
+    """
+    folders = sorted(p for p in Path(submissions).iterdir() if p.is_dir() and not p.is_symlink())
+    out.mkdir(exist_ok=True)
+
+    def done(folder: Path) -> bool:
+        found = _read(out / folder.name / "results.json")
+        return found is not None and not found[3]
+
+    todo = [f for f in folders if not done(f)]
+    if len(todo) < len(folders):
+        print(f"{len(folders) - len(todo)} of {len(folders)} already graded; grading the other {len(todo)}",
+              file=progress)
+    total = sum(c.weight for c in spec.checks)
     with ProcessPoolExecutor(max_workers=max(1, jobs)) as pool:
-        futures = [pool.submit(_grade_one, str(f), str(spec.path), str(out)) for f in todo]
-        for finished, future in enumerate(as_completed(futures), start=done + 1):
-            name, score, _ = future.result()
-            print(f"[{finished}/{len(folders)}] {name}: {score:g} / {sum(c.weight for c in spec.checks):g}", file=progress)
-    summary = out / "summary.csv"
-    rows = []
+        futures = {pool.submit(_grade_one, str(f), str(spec.path), str(out), allow_unsafe): f for f in todo}
+        for finished, future in enumerate(as_completed(futures), start=len(folders) - len(todo) + 1):
+            folder = futures[future]
+            try:
+                future.result()
+            except Exception as exc:  # the grading process itself died or failed
+                why = ("the grading process died (out of memory, or killed)" if isinstance(exc, BrokenProcessPool)
+                       else f"the grader failed: {type(exc).__name__}: {exc}")
+                _write(out, folder.name, Grade(spec.name, str(folder), "none", tuple(
+                    failed_grading(check, n, why) for n, check in enumerate(spec.checks, start=1)), 0.0))
+            found = _read(out / folder.name / "results.json")
+            state = "GRADING FAILED" if found is None or found[3] else f"{found[0]:g} / {total:g}"
+            print(f"[{finished}/{len(folders)}] {folder.name}: {state}", file=progress)
+    rows, failed = [], []
     for folder in folders:
-        total, scores, review = _read_scores(out / folder.name / "results.json")
-        rows.append([folder.name, f"{total:g}", *(f"{s:g}" for s in scores), "; ".join(review)])
-    text_rows = [["submission", "score", *(c.name for c in spec.checks), "needs review"], *rows]
+        found = _read(out / folder.name / "results.json")
+        if found is None:
+            failed.append(folder.name)
+            rows.append([folder.name, "", *("" for _ in spec.checks), "", "results missing"])
+            continue
+        score, scores, review, broken = found
+        if broken:
+            failed.append(folder.name)
+        rows.append([folder.name, f"{score:g}", *(f"{s:g}" for s in scores), "; ".join(review), "; ".join(broken)])
+    summary = out / "summary.csv"
+    header = ["submission", "score", *(c.name for c in spec.checks), "needs review", "grading failed"]
     temporary = summary.with_suffix(".csv.tmp")
     with open(temporary, "w", newline="", encoding="utf-8") as handle:
-        csv.writer(handle).writerows(text_rows)
+        csv.writer(handle).writerows([header, *rows])
     temporary.replace(summary)
-    return summary
+    return Batch(summary, len(todo), tuple(failed))

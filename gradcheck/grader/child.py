@@ -46,6 +46,7 @@ def names_of(module):
 def main() -> None:
     path, fd_in, fd_out = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
     read = protocol.reader(fd_in)
+    os.write(fd_out, b"R")  # Python and numpy are up: from here on, what goes wrong is the submission's doing
     handles = {}
 
     def keep(value):

@@ -20,9 +20,13 @@ from gradcheck.grader.grade import Grade
 
 
 def _header(grade: Grade) -> str:
-    review = grade.needs_review
+    review, failed = grade.needs_review, grade.grading_failed
+    sandbox = ("none: graded with --unsafe-no-sandbox, so the submission ran with the grader's own privileges"
+               if grade.unsafe else grade.layer)
     return (f"gradcheck graded {grade.assignment}: {grade.score:g} / {grade.max_score:g} points. "
-            f"Sandbox: {grade.layer}."
+            f"Sandbox: {sandbox}."
+            + (f" GRADING FAILED for {', '.join(failed)}: the autograder could not grade "
+               f"{'it' if len(failed) == 1 else 'them'} (not a fault of the submission)." if failed else "")
             + (f" Flagged for review by course staff: {', '.join(review)} could not be judged." if review else ""))
 
 
@@ -33,7 +37,9 @@ def gradescope(grade: Grade) -> str:
         "execution_time": round(grade.seconds, 3),
         "output": _header(grade),
         "stdout_visibility": "hidden",
-        "extra_data": {"needs_review": list(grade.needs_review)},  # stored with the submission, for staff
+        # stored with the submission, for staff: what to look at, what to grade again
+        "extra_data": {"needs_review": list(grade.needs_review), "grading_failed": list(grade.grading_failed),
+                       "unsafe_no_sandbox": grade.unsafe},
         "tests": [{
             "name": g.check.name, "number": str(g.number), "score": round(g.score, 4), "max_score": g.check.weight,
             "status": g.status, "output": g.output, "visibility": g.check.visibility,
@@ -45,7 +51,7 @@ def prairielearn(grade: Grade) -> str:
     """PrairieLearn's results.json for external graders."""
     total = grade.max_score
     return json.dumps({
-        "gradable": True,
+        "gradable": not grade.grading_failed,
         "score": (grade.score / total) if total else 0.0,
         "message": _header(grade),
         "tests": [{"name": g.check.name, "points": round(g.score, 4), "max_points": g.check.weight,
@@ -71,8 +77,9 @@ def plain(grade: Grade) -> str:
     return json.dumps({
         "assignment": grade.assignment, "submission": grade.submission, "sandbox": grade.layer,
         "score": grade.score, "max_score": grade.max_score, "seconds": grade.seconds,
+        "grading_failed": list(grade.grading_failed), "unsafe_no_sandbox": grade.unsafe,
         "checks": [{"name": g.check.name, "convention": g.check.convention, "score": g.score,
-                    "max_score": g.check.weight, "status": g.status, "inconclusive": g.inconclusive, "output": g.output,
+                    "max_score": g.check.weight, "status": g.status, "inconclusive": g.inconclusive, "grader_error": g.grader_error, "output": g.output,
                     "result": None if g.result is None else g.result.to_dict()} for g in grade.checks],
     }, indent=2, ensure_ascii=False)
 
@@ -83,9 +90,11 @@ FORMATS: dict[str, Callable[[Grade], str]] = {
 
 
 def write_atomically(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file and a rename, so no reader sees half of it."""
+    """Write ``text`` to ``path`` through a temporary file and a rename, so no reader sees half of it.
+
+    The folder must exist: a mistyped path never creates folders elsewhere.
+    """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as out:

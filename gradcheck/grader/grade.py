@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import os
 import re
 import time
 import types
@@ -10,10 +12,10 @@ from pathlib import Path
 from typing import Sequence
 
 from gradcheck.checks.common import judged_by
-from gradcheck.checks.conventions import check_module
+from gradcheck.checks.conventions import REDRAW_STRIDE, REDRAWS, check_module
 from gradcheck.checks.result import CheckResult
-from gradcheck.grader.sandbox import Limits, Sandbox, SubmissionError, best_layer
-from gradcheck.grader.spec import CheckSpec, Spec
+from gradcheck.grader.sandbox import UNSAFE, GraderError, Limits, Sandbox, SubmissionError, best_layer
+from gradcheck.grader.spec import CheckSpec, Spec, check_seed
 
 FUNCTION_CONVENTIONS = ("two_layer_grads", "mlp_grads", "nn_epoch", "softmax_regression_epoch", "softmax_loss")
 MAX_OUTPUT = 20_000
@@ -32,6 +34,7 @@ class Graded:
     seconds: float
     result: CheckResult | None = None
     inconclusive: bool = False  # nothing failed, but even a re-drawn problem left too much unjudged
+    grader_error: str | None = None  # grading itself failed: not the student's doing, retried on resume
 
 
 @dataclass(frozen=True)
@@ -59,13 +62,33 @@ class Grade:
         """The checks course staff should look at by hand: those that stayed inconclusive."""
         return tuple(g.check.name for g in self.checks if g.inconclusive)
 
+    @property
+    def grading_failed(self) -> tuple[str, ...]:
+        """The checks the grader could not grade (its own fault): graded again on a resumed batch."""
+        return tuple(g.check.name for g in self.checks if g.grader_error)
 
-def _student_text(text: str, secret: int | None = None) -> str:
-    """A report fit for the student: the secret seeds hidden, the length capped."""
+    @property
+    def unsafe(self) -> bool:
+        """Whether the submission ran without a sandbox (``--unsafe-no-sandbox``)."""
+        return self.layer == UNSAFE
+
+
+def _student_text(text: str, secrets: Sequence[int] = ()) -> str:
+    """A report fit for the student: every seed hidden (they would let a student replay the hidden
+    inputs), the length capped."""
     text = _SEED.sub("seed (hidden)", text)
-    if secret is not None:
-        text = text.replace(str(secret), "(hidden)")
+    for secret in secrets:
+        text = re.sub(rf"(?<!\d){secret}(?!\d)", "(hidden)", text)
     return text if len(text) <= MAX_OUTPUT else text[:MAX_OUTPUT] + "\n… (output truncated)"
+
+
+GRADER_FAULT = ("The autograder could not grade this check. This is a fault of the grading setup, not of your "
+                "code; please tell course staff. Reason: ")
+
+
+def failed_grading(check: CheckSpec, number: int, reason: str, seconds: float = 0.0) -> Graded:
+    """A check the grader could not grade: no points, said plainly, retried by a resumed batch."""
+    return Graded(check, number, 0.0, "failed", GRADER_FAULT + reason, seconds, grader_error=reason)
 
 
 def _score(check: CheckSpec, result: CheckResult) -> float:
@@ -79,19 +102,26 @@ def _score(check: CheckSpec, result: CheckResult) -> float:
 
 
 def grade_check(submission: Path, spec: Spec, check: CheckSpec, number: int, layer: str, hide: Sequence[Path]) -> Graded:
-    """Run one check of the spec on the submission; any failure becomes a zero with its reason."""
+    """Run one check of the spec on the submission.
+
+    A failure of the submission is a zero with its reason; a failure of the
+    grading itself (the sandbox, the grader's machine) is reported as such.
+    """
     start = time.monotonic()
+    seed = check_seed(spec.seed, check, number)
+    # The seeds a check draws from: its own, one per trial after it, and those of its re-draws.
+    secrets = (spec.seed, *(seed + REDRAW_STRIDE * attempt + k for attempt in range(REDRAWS + 1) for k in range(64)))
 
     def zero(reason: str) -> Graded:
-        return Graded(check, number, 0.0, "failed", _student_text(reason, spec.seed), time.monotonic() - start)
+        return Graded(check, number, 0.0, "failed", _student_text(reason, secrets), time.monotonic() - start)
 
     path = submission / check.file
-    if not path.is_file():
+    if not os.path.lexists(path):
         present = sorted(p.name for p in submission.iterdir()) if submission.is_dir() else []
         return zero(f"{check.file} was not found in the submission (it contains: {', '.join(present) or 'nothing'}).")
     limits = Limits(seconds=check.time_limit or spec.time_limit, memory_mb=check.memory_limit or spec.memory_limit)
     try:
-        with Sandbox(path, limits=limits, hide=hide, layer=layer) as box:
+        with Sandbox(path, limits=limits, hide=hide, layer=layer, root=submission) as box:
             module = box.module()
             if check.convention in FUNCTION_CONVENTIONS:
                 if check.function not in box.names:
@@ -101,10 +131,14 @@ def grade_check(submission: Path, spec: Spec, check: CheckSpec, number: int, lay
                                                **{check.convention: getattr(module, check.function)})
             with judged_by("jax"):  # a check re-draws its own problems while they judge too little
                 result = check_module(module, (check.convention,), activation=check.activation,
-                                      seed=spec.seed + 1000 * number, lr=check.lr, batch=check.batch,
+                                      seed=seed, lr=check.lr, batch=check.batch,
                                       dtype=check.dtype, require_stability=check.require_stability)[0]
+    except GraderError as exc:
+        return failed_grading(check, number, _student_text(str(exc), secrets), time.monotonic() - start)
     except SubmissionError as exc:
         return zero(f"{exc}")
+    except MemoryError:
+        return failed_grading(check, number, "the grader ran out of memory", time.monotonic() - start)
     except Exception as exc:  # a check that could not finish is a zero with a reason, never a crash
         return zero(f"the check could not be completed: {type(exc).__name__}: {exc}")
     score, status, text = _score(check, result), "passed" if result.passed else "failed", result.render()
@@ -115,18 +149,34 @@ def grade_check(submission: Path, spec: Spec, check: CheckSpec, number: int, lay
         score, status = 0.0, "failed"
         text = ("Activations your code declined count as failures when grading:\n"
                 + "\n".join(f"  {u}" for u in result.unsupported) + "\n\n" + text)
-    return Graded(check, number, score, status, _student_text(text, spec.seed), time.monotonic() - start, result,
-                  inconclusive=result.inconclusive)
+    return Graded(check, number, score, status, _student_text(text, secrets), time.monotonic() - start,
+                  _hidden_seeds(result), inconclusive=result.inconclusive)
 
 
-def grade(submission: Path, spec: Spec, *, layer: str | None = None, hide: Sequence[Path] = ()) -> Grade:
-    """Grade ``submission`` (a folder) against ``spec``. The spec's folder and ``hide`` stay invisible to it."""
+def _hidden_seeds(result: CheckResult) -> CheckResult:
+    """The result with every seed removed, so that no output lets anyone replay the hidden inputs."""
+    return dataclasses.replace(result, seed=None, comparisons=tuple(dataclasses.replace(c, seed=None) for c in result.comparisons),
+                               warnings=tuple(dataclasses.replace(c, seed=None) for c in result.warnings))
+
+
+def grade(submission: Path, spec: Spec, *, layer: str | None = None, hide: Sequence[Path] = (),
+          allow_unsafe: bool = False) -> Grade:
+    """Grade ``submission`` (a folder) against ``spec``. The spec's folder and ``hide`` stay invisible to it.
+
+    Without a layer that can run the submission unprivileged, every check
+    reports that grading failed (``allow_unsafe`` runs it without a sandbox).
+    """
     start = time.monotonic()
     submission = Path(submission).resolve()
-    layer = layer or best_layer()
     hidden = [Path(p) for p in (*spec.hide, *hide)]
     if spec.path is not None:
         hidden.append(spec.path.resolve().parent)
+    try:
+        layer = layer or best_layer(allow_unsafe)
+    except GraderError as exc:
+        return Grade(spec.name, str(submission), "none", tuple(
+            failed_grading(check, number, str(exc)) for number, check in enumerate(spec.checks, start=1)),
+            time.monotonic() - start)
     checks = tuple(grade_check(submission, spec, check, number, layer, hidden)
                    for number, check in enumerate(spec.checks, start=1))
     return Grade(spec.name, str(submission), layer, checks, time.monotonic() - start)
