@@ -85,3 +85,8 @@ def test_the_verify_example_prints_what_the_readme_says():
     with contextlib.redirect_stdout(printed):
         exec(compile(code, str(README), "exec"), {})
     assert printed.getvalue().strip() == said
+
+
+def test_the_count_of_hostile_submissions_is_the_count_in_tests_hostile():
+    hostile = [p for p in (README.parent / "tests" / "hostile").glob("*.py") if not p.name.startswith("_")]
+    assert f"`tests/hostile/` holds {len(hostile)} submissions" in " ".join(README.read_text().split())

@@ -119,8 +119,6 @@ libc = ctypes.CDLL(None, use_errno=True)
 def fail(what):
     sys.stderr.write("gradcheck sandbox: %s: %s\n" % (what, os.strerror(ctypes.get_errno())))
     os._exit(125)
-if spec["pdeathsig"] and libc.prctl(1, 9, 0, 0, 0) != 0:  # PR_SET_PDEATHSIG, SIGKILL
-    fail("cannot follow the grader's death")
 for path, kind in spec["mounts"]:
     if kind == "dir":
         done = libc.mount(b"tmpfs", path.encode(), b"tmpfs", 2 | 4 | 8, b"mode=0755,size=64k")
@@ -133,6 +131,9 @@ for name, value in spec["limits"]:
 if spec["uid"] is not None:
     os.setgroups([]); os.setgid(spec["uid"]); os.setuid(spec["uid"])
     resource.setrlimit(resource.RLIMIT_NPROC, (spec["nproc"], spec["nproc"]))
+# Die with the parent (unshare, or the grader itself); set after the uid switch, which clears it.
+if spec["pdeathsig"] and libc.prctl(1, 9, 0, 0, 0) != 0:  # PR_SET_PDEATHSIG, SIGKILL
+    fail("cannot follow the grader's death")
 if libc.prctl(38, 1, 0, 0, 0) != 0:  # PR_SET_NO_NEW_PRIVS
     fail("cannot forbid new privileges")
 os.chdir(spec["cwd"])
@@ -283,7 +284,7 @@ def _command(layer: str, uid: int | None, hide: Sequence[Path], shown: Sequence[
         "limits": [("RLIMIT_AS", limits.memory_mb * mib), ("RLIMIT_CPU", cpu), ("RLIMIT_FSIZE", limits.file_mb * mib),
                    ("RLIMIT_NOFILE", limits.open_files), ("RLIMIT_CORE", 0)],
         "uid": uid, "nproc": limits.processes, "mounts": mounts, "cwd": str(cwd),
-        "pdeathsig": layer == UNSAFE,
+        "pdeathsig": layer in (UNSHARE, UNSAFE),
     }
     inner = [sys.executable, "-I", "-S", "-c", _TRAMPOLINE, json.dumps(spec), *command]
     if layer in (BUBBLEWRAP, NAMESPACE):
@@ -351,11 +352,14 @@ class Sandbox:
         self._folder: Path | None = None
 
     def __enter__(self) -> "Sandbox":
-        started = time.monotonic()
-        self.watchdog = started + self.limits.whole_check
-        self._folder = Path(tempfile.mkdtemp(prefix="gradcheck-sandbox-"))
+        self.watchdog = time.monotonic() + self.limits.whole_check
         try:
+            self._folder = Path(tempfile.mkdtemp(prefix="gradcheck-sandbox-"))
             return self._start()
+        except OSError as exc:  # the grader's machine: no room in TMPDIR, no pipes, no bwrap binary
+            self.close()
+            raise GraderError(f"the sandbox could not be set up ({type(exc).__name__}: {exc}); check TMPDIR "
+                              f"({tempfile.gettempdir()}) and the grader's machine") from None
         except BaseException:
             self.close()
             raise
@@ -363,7 +367,11 @@ class Sandbox:
     def _start(self) -> "Sandbox":
         folder = self._folder
         assert folder is not None
-        folder.chmod(0o755)
+        if self.uid is not None:  # only this sandbox's uid may enter (other sandboxes share /tmp in some layers)
+            os.chown(folder, 0, self.uid)
+            folder.chmod(0o750)
+        else:
+            folder.chmod(0o755)
         code = folder / "code"
         code.mkdir(mode=0o755)
         for source in CHILD_SOURCES:
@@ -374,7 +382,7 @@ class Sandbox:
             if relative.parts[:1] == ("..",):
                 raise ValueError(f"{self.submission} is not inside the submission {self.root}")
             copy = copy_submission(self.root, folder / "submission")
-        except (RefusedSubmission, OSError, ValueError) as exc:
+        except (RefusedSubmission, ValueError) as exc:
             raise SubmissionError(f"the submission was refused: {exc}") from None
         if self.layer == UNSHARE:
             blocked = [h for h in self.hide for r in _runtime_paths() if _within(r, h)]
