@@ -326,7 +326,7 @@ def grade_main(argv: Sequence[str]) -> int:
     from pathlib import Path
 
     from gradcheck.grader import formats, spec
-    from gradcheck.grader.grade import Grade, failed_grading, grade
+    from gradcheck.grader.grade import grade_supervised
 
     args = build_grade_parser().parse_args(argv)
     outputs = {name: getattr(args, name) for name in formats.FORMATS if getattr(args, name)}
@@ -351,12 +351,8 @@ def grade_main(argv: Sequence[str]) -> int:
             return ExitCode.USAGE
         return ExitCode.OK
     hidden = [Path(p).resolve().parent for p in outputs.values()]
-    try:
-        result = grade(Path(args.submission), assignment, hide=hidden, allow_unsafe=args.unsafe_no_sandbox)
-    except Exception as exc:  # the grader itself failed: still leave a results file behind
-        result = Grade(assignment.name, args.submission, "none", tuple(
-            failed_grading(check, n, f"the grader failed: {type(exc).__name__}: {exc}")
-            for n, check in enumerate(assignment.checks, start=1)), 0.0)
+    # Graded in a separate process: a grader that runs out of memory still leaves results behind.
+    result = grade_supervised(Path(args.submission), assignment, hide=hidden, allow_unsafe=args.unsafe_no_sandbox)
     for name, path in outputs.items():
         formats.write_atomically(Path(path), formats.FORMATS[name](result))
     print(f"{result.assignment}: {result.score:g} / {result.max_score:g} points ({result.layer}); "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import dataclasses
 import functools
 import json
@@ -65,11 +66,11 @@ def _problem(python: str, layer: str) -> str:
 def readable_python():
     """A Python every uid can read (this one may live under /root), with this one's packages: or None."""
     built: list[str | None] = []
+    folder = pathlib.Path(tempfile.mkdtemp(prefix="gradcheck-readable-python-"))
 
     def make() -> str | None:
         if not built:
             system = shutil.which(f"python{sys.version_info.major}.{sys.version_info.minor}", path="/usr/bin")
-            folder = pathlib.Path(tempfile.mkdtemp(prefix="gradcheck-readable-python-"))
             folder.chmod(0o755)
             made = system and subprocess.run([system, "-m", "venv", "--without-pip", str(folder / "venv")],
                                              capture_output=True).returncode == 0
@@ -81,7 +82,8 @@ def readable_python():
             built.append(str(folder / "venv" / "bin" / "python") if made else None)
         return built[0]
 
-    return make
+    yield make
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture(scope="session", params=TRIED_LAYERS, ids=lambda name: name.split(",")[0])
@@ -117,6 +119,7 @@ ROOT_ONLY = "only root may read this line"
 def root_only_file() -> pathlib.Path:
     """A file only its owner may read, in a folder every uid may enter (outside /tmp, which sandboxes replace)."""
     folder = pathlib.Path(tempfile.mkdtemp(prefix="gradcheck-root-only-", dir="/var/tmp"))
+    atexit.register(shutil.rmtree, folder, True)
     folder.chmod(0o755)
     path = folder / "secret.txt"
     path.write_text(ROOT_ONLY + "\n")
@@ -529,7 +532,7 @@ def test_a_grading_process_that_dies_leaves_results_that_say_so(tmp_path):
     assert document["extra_data"]["grading_failed"] == ["two-layer gradients"]
 
 
-def _killed_by_the_kernel(*args):
+def _killed_by_the_kernel(*args, **kwargs):
     os.kill(os.getpid(), 9)
 
 
@@ -718,3 +721,38 @@ def test_in_a_batch_no_student_can_touch_another_students_results(tmp_path, laye
     again = subprocess.run(command, capture_output=True, text=True, timeout=600, env=env)
     assert "3 of 3 already graded" in again.stderr
     assert (out / "summary.csv").read_text().splitlines()[1:] == expected
+
+
+def test_a_single_grading_process_that_dies_still_leaves_results(tmp_path, monkeypatch):
+    from gradcheck.grader import grade as grade_module
+
+    (tmp_path / "alice").mkdir()
+    spec = tmp_path / "spec.toml"
+    spec.write_text(SPEC.format(seed=SECRET_SEED, extra=""))
+    monkeypatch.setattr(grade_module, "grade", _killed_by_the_kernel)  # the grading process inherits it
+    result = grade_module.grade_supervised(tmp_path / "alice", spec_module.load(spec))
+    assert result.grading_failed == ("two-layer gradients",)
+    assert "the grading process died (out of memory, or killed)" in result.checks[0].output
+
+
+def test_the_whole_check_watchdog_is_a_grader_error_when_the_grader_overruns(tmp_path):
+    from gradcheck.grader.sandbox import GraderError, Limits, Sandbox
+
+    quick = tmp_path / "quick.py"
+    quick.write_text("def double(x):\n    return 2 * x\n")
+    with Sandbox(quick, limits=Limits(seconds=1, watchdog=2)) as box:
+        assert box.module().double(1) == 2
+        time.sleep(2.5)  # the grader itself working past the whole check's allowance
+        with pytest.raises(GraderError, match="grading this check took more than 2 s of wall time"):
+            box.module().double(2)
+
+
+def test_without_a_sandbox_the_grader_refuses_unless_told_and_then_every_result_says_so(tmp_path):
+    source = (HERE / "corpus" / "two_layer_grads_correct_relu.py").read_text()
+    submission, spec, results = setup(tmp_path, source)
+    env = {"GRADCHECK_SANDBOX": "none (unsafe)"}
+    _, document, _ = grade(submission, spec, results, env=env, code=2)
+    assert "pass --unsafe-no-sandbox to use it" in document["tests"][0]["output"] and document["score"] == 0
+    _, document, _ = grade(submission, spec, results, "--unsafe-no-sandbox", env=env)
+    assert document["score"] == 4 and document["extra_data"]["unsafe_no_sandbox"] is True
+    assert "Sandbox: none: graded with --unsafe-no-sandbox" in document["output"]

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from gradcheck.grader import formats
-from gradcheck.grader.grade import Grade, failed_grading, grade
+from gradcheck.grader.grade import Grade, die_with_parent, failed_grading, grade
 from gradcheck.grader.spec import Spec, load
 
 
@@ -76,7 +76,7 @@ def grade_all(submissions: Path, spec: Spec, out: Path, *, jobs: int = 2, allow_
         print(f"{len(folders) - len(todo)} of {len(folders)} already graded; grading the other {len(todo)}",
               file=progress)
     total = sum(c.weight for c in spec.checks)
-    with ProcessPoolExecutor(max_workers=max(1, jobs)) as pool:
+    with ProcessPoolExecutor(max_workers=max(1, jobs), initializer=die_with_parent) as pool:
         futures = {pool.submit(_grade_one, str(f), str(spec.path), str(out), allow_unsafe): f for f in todo}
         for finished, future in enumerate(as_completed(futures), start=len(folders) - len(todo) + 1):
             folder = futures[future]

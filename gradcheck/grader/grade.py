@@ -180,3 +180,30 @@ def grade(submission: Path, spec: Spec, *, layer: str | None = None, hide: Seque
     checks = tuple(grade_check(submission, spec, check, number, layer, hidden)
                    for number, check in enumerate(spec.checks, start=1))
     return Grade(spec.name, str(submission), layer, checks, time.monotonic() - start)
+
+
+def grade_supervised(submission: Path, spec: Spec, *, hide: Sequence[Path] = (), allow_unsafe: bool = False) -> Grade:
+    """:func:`grade` in a separate grading process: if that process dies (out of memory, killed), the
+    grade says grading failed for every check instead of leaving no result at all."""
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
+    with ProcessPoolExecutor(max_workers=1, initializer=die_with_parent) as pool:
+        try:
+            return pool.submit(grade, submission, spec, hide=hide, allow_unsafe=allow_unsafe).result()
+        except BrokenProcessPool:
+            why = "the grading process died (out of memory, or killed)"
+        except Exception as exc:  # the grader's own bug: still a result that says what happened
+            why = f"the grader failed: {type(exc).__name__}: {exc}"
+    return Grade(spec.name, str(submission), "none", tuple(
+        failed_grading(check, number, why) for number, check in enumerate(spec.checks, start=1)), 0.0)
+
+
+def die_with_parent() -> None:
+    """Make this grading process (a worker of a pool) die with the command that started it, so that
+    killing ``gradcheck grade`` also stops the sandboxes it holds (each dies with its grader)."""
+    import ctypes
+
+    ctypes.CDLL(None, use_errno=True).prctl(1, 9, 0, 0, 0)  # PR_SET_PDEATHSIG, SIGKILL
+    if os.getppid() == 1:  # the command died before this line: do not grade for nobody
+        os._exit(1)

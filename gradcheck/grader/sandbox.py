@@ -60,6 +60,7 @@ NOBODY = 65534  # the uid a user namespace shows (the grader's own uid outside i
 STARTUP_SECONDS = 120.0  # how long Python with numpy may take to start in the sandbox on a loaded machine
 POLL = 0.2  # seconds between two looks at the submission's CPU time while the grader waits
 WORLD_WRITABLE = ("/tmp", "/var/tmp", "/dev/shm")
+CORES = os.cpu_count() or 1  # the most CPU seconds the submission can use per second of wall time
 
 BUBBLEWRAP, UNSHARE, NAMESPACE, UNSAFE = (
     "bubblewrap, private uid", "unshare, private uid", "bubblewrap, namespace uid", "none (unsafe)")
@@ -428,6 +429,7 @@ class Sandbox:
                 raise GraderError(f"the sandbox ({self.layer}) could not start Python: "
                                   + (lines[-1] if lines else _exit_reason(code)))
         self._cpu_at_start = self._cpu_now()
+        self._measured = time.monotonic()
 
     def _cpu_now(self) -> float:
         if self.process is None:
@@ -443,8 +445,15 @@ class Sandbox:
         self._charge()
 
     def _charge(self) -> None:
-        """Stop the submission once its CPU time or the grader's waiting runs past its limits."""
-        self.cpu = max(self.cpu, self._cpu_now() - self._cpu_at_start)
+        """Stop the submission once its CPU time or the grader's waiting runs past its limits.
+
+        Reading every process's CPU time costs milliseconds, so it is read only when the
+        time since the last reading, on every core, could have used up what is left.
+        """
+        now = time.monotonic()
+        if self.cpu + (now - self._measured) * CORES > self.limits.seconds:
+            self.cpu = max(self.cpu, self._cpu_now() - self._cpu_at_start)
+            self._measured = now
         if self.cpu > self.limits.seconds:
             self._die(f"time limit of {self.limits.seconds:g} s exceeded (the submission used {self.cpu:.1f} s "
                       "of CPU); it was stopped")
