@@ -164,6 +164,7 @@ def test_a_hostile_submission_scores_zero_with_a_reason_and_cannot_touch_the_res
     (test,) = document["tests"]
     assert test["score"] == 0 and test["status"] == "failed" and document["score"] == 0
     assert re.search(expected_reason(path), test["output"]), test["output"]
+    assert "SubmissionError" not in test["output"]  # the student's own exception, in the student's words
     assert str(SECRET_SEED) not in json.dumps(document) and ROOT_ONLY not in json.dumps(document)
     assert f"Sandbox: {layer.name}." in document["output"]
     if listener is not None:

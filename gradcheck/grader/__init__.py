@@ -1,7 +1,8 @@
 """The autograder backend: grade untrusted submissions in a sandbox, decide every verdict here.
 
-``spec`` reads the assignment, ``sandbox`` runs the submission in a locked-down
-child process reached over a private channel (``protocol``, ``child``),
+``spec`` reads the assignment, ``submission`` copies a submission's own regular
+files into a private folder, ``sandbox`` runs that copy in a locked-down child
+process as an unprivileged uid, reached over a private channel (``protocol``, ``child``),
 ``grade`` runs the checks and scores them, ``formats`` writes Gradescope,
 PrairieLearn, JUnit and JSON results.
 """

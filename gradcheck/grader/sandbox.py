@@ -49,6 +49,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from gradcheck.adapters import Described
 from gradcheck.grader import protocol
 from gradcheck.grader.submission import RefusedSubmission, copy_submission
 
@@ -67,8 +68,8 @@ BUBBLEWRAP, UNSHARE, NAMESPACE, UNSAFE = (
 LAYERS = (BUBBLEWRAP, UNSHARE, NAMESPACE, UNSAFE)
 
 
-class SubmissionError(Exception):
-    """The submission failed in a way the grader reports as the reason for a zero."""
+class SubmissionError(Described):
+    """The submission failed in a way the grader reports as the reason for a zero (its message says how)."""
 
 
 class GraderError(Exception):
