@@ -12,12 +12,13 @@ is never offered.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, replace
-from typing import Callable, Mapping
+from typing import Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 
-from gradcheck.compare import Tolerance, compare, tolerance_for
+from gradcheck.compare import TOLERANCES, Tolerance, compare
 from gradcheck.witnesses import Problem
 from reference_mlp import mlp
 from reference_mlp.activations import Activation
@@ -78,13 +79,25 @@ CATALOG: dict[str, Bug] = _bugs(
     ("activation_on_output", "the activation is applied to the last layer too, so the logits pass through σ",
      "leave the last layer linear: the logits go straight into softmax cross-entropy"),
     ("inputs_mutated", "your code changes its input arrays in place",
-     "work on copies (X = X - …, not X -= …); never write into X, y or the weights you are given"),
+     "work on copies (X = X - …, not X -= …; dx = dout.copy() before dx[x <= 0] = 0); never write into the "
+     "arrays you are given unless the assignment says to (an SGD epoch updates only its weights)"),
+    ("bias_kept_dimension", "∇b has a kept dimension: it is a row or a column, (1, M) or (M, 1), not a vector (M,)",
+     "sum without keepdims (db = dout.sum(axis=0)), or reshape it to b's own shape"),
     ("updated_weights", "∇W₂ is computed with W₁ already updated in this step",
      "compute every gradient of the batch first, then update all weights"),
     ("skipped_partial_batch", "the last, partial minibatch is skipped (range(m // batch))",
      "loop for i in range(0, m, batch) so the final smaller batch is used too"),
-    ("hard_coded_batch_size", "the batch argument is ignored: minibatches have a fixed size of 100",
+    ("hard_coded_batch_size", "the batch argument is ignored: minibatches have a fixed size",
      "slice X[i:i + batch] with the batch size you are given"),
+    ("partial_batch_nominal_size", "the last, partial minibatch is averaged over the nominal batch size "
+     "(/ batch) instead of its own size, so its step is too small",
+     "divide by the number of rows in the minibatch (len(yb) or X_b.shape[0]), not by batch"),
+    ("scaled_gradient", "a gradient is a constant multiple of the right one",
+     "apply the batch mean 1/m exactly once, at G_{L+1} = (S − I_y)/m, and nothing else"),
+    ("argument_order", "your function takes its arguments in another order than the handout's",
+     "define the function with the handout's signature"),
+    ("other_activation", "your code computes another activation than the one it is checked for",
+     "check it for the activation it implements, or implement the one the assignment asks for"),
     ("shuffles", "the epoch depends on randomness: two calls on the same data give different weights",
      "iterate over the minibatches in order; shuffling is the caller's job"),
     ("bias_wrong_axis", "∇b is summed over the wrong axis (over the units instead of over the batch)",
@@ -104,11 +117,13 @@ class Diagnosis:
 
     bug: Bug | None
     evidence: str
+    cause: str | None = None  # the words of this case, when they say more than the catalog's
+    fix: str | None = None
 
     def __str__(self) -> str:
         if self.bug is None:
             return f"cause unknown; {self.evidence}"
-        return f"{self.bug.cause}. Fix: {self.bug.fix}. (Evidence: {self.evidence}.)"
+        return f"{self.cause or self.bug.cause}. Fix: {self.fix or self.bug.fix}. (Evidence: {self.evidence}.)"
 
 
 def known(bug_id: str, evidence: str) -> Diagnosis:
@@ -150,8 +165,10 @@ def variant_gradients(
     label_shift: int = 0,
     dW_from: str = "activation",
     output_sigma: bool = False,
+    hidden: Activation | None = None,
+    bias: str = "sum",
 ) -> dict[str, np.ndarray] | None:
-    """∇Wᵢ, ∇bᵢ as Eqs. 14 and 15 give them, with one mistake switched on.
+    """∇Wᵢ, ∇bᵢ as Eqs. 14 and 15 give them, with one mistake switched on (``hidden``: another σ).
 
     Returns None when the mistake does not apply to this network.
     """
@@ -159,6 +176,8 @@ def variant_gradients(
     params = Params(tuple(np.asarray(W, np.float64) for W in params.W),
                     tuple(None if b is None else np.asarray(b, np.float64) for b in params.b))
     sigmas = list(arch.activations)
+    if hidden is not None:
+        sigmas = [hidden] * (len(sigmas) - 1) + sigmas[-1:]
     if output_sigma:
         if arch.depth < 2 or sigmas[0].name == "identity":
             return None
@@ -180,8 +199,10 @@ def variant_gradients(
         source = {"activation": Z[i], "next": Z[i + 1],
                   "preactivation": A[i - 1] if i else Z[i]}[dW_from]
         grads[f"W{i + 1}"] = source.T @ delta
-        if params.b[i] is not None:
-            grads[f"b{i + 1}"] = delta.sum(axis=0)
+        if params.b[i] is not None:  # Eq. 15 for a bias: 1ᵀ δ, or a mistaken reduction of δ
+            grads[f"b{i + 1}"] = {"sum": delta.sum(axis=0), "mean": delta.mean(axis=0),
+                                  "wrong_axis": delta.sum(axis=1), "row": delta.sum(axis=0, keepdims=True),
+                                  "column": delta.sum(axis=0)[:, None]}[bias]
         G = delta @ params.W[i].T
     return grads
 
@@ -199,25 +220,52 @@ GRADIENT_HYPOTHESES: tuple[tuple[str, Callable[[Problem], Mapping[str, np.ndarra
     ("sign_flip", lambda p: variant_gradients(p, scale=-1.0)),
     ("sum_instead_of_mean", lambda p: variant_gradients(p, scale=len(p.X)) if p.reduction == "mean" else None),
     ("divided_by_m_twice", lambda p: variant_gradients(p, scale=1 / len(p.X)) if p.reduction == "mean" else None),
+    ("bias_not_summed", lambda p: variant_gradients(p, bias="mean") if any(b is not None for b in p.params.b) else None),
+    ("bias_wrong_axis", lambda p: variant_gradients(p, bias="wrong_axis")
+     if any(b is not None for b in p.params.b) else None),
+    ("bias_kept_dimension", lambda p: variant_gradients(p, bias="row") if any(b is not None for b in p.params.b) else None),
+    ("bias_kept_dimension", lambda p: variant_gradients(p, bias="column")
+     if any(b is not None for b in p.params.b) else None),
     ("mean_over_classes", lambda p: variant_gradients(p, scale=len(p.X) / p.arch.widths[-1])
      if p.reduction == "mean" and len(p.X) != p.arch.widths[-1] else None),
 )
 
 
-def _loose(dtype: np.dtype) -> Tolerance:
-    base = tolerance_for(dtype)
-    return Tolerance(base.rtol * 1e3, base.floor, base.noise)
+FIT_FACTOR = 10.0
 
 
-def fits(yours: Mapping[str, np.ndarray], hypothesis: Mapping[str, np.ndarray]) -> bool:
-    """True when every tensor the user gave matches the hypothesis (same shape, within a loose tolerance)."""
+def fit_tolerance(narrow: bool = False) -> Tolerance:
+    """How closely a mistake's numbers must match the user's for gradcheck to name it.
+
+    A mistaken backprop run in the user's precision differs from its float64 variant here by rounding
+    only. The pass tolerance of that precision bounds the rounding of a correct backprop, and a mistake
+    adds or removes a handful of operations (a scale, another σ'), a few ulps more: 10 × the pass
+    tolerance. It never follows a user's tolerance override, which says how strict a pass must be, not
+    how alike two wrong computations are.
+    """
+    base = TOLERANCES[np.dtype(np.float32 if narrow else np.float64)]
+    return Tolerance(base.rtol * FIT_FACTOR, base.floor, base.noise)
+
+
+def fits(yours: Mapping[str, np.ndarray], hypothesis: Mapping[str, np.ndarray], narrow: bool = False,
+         scales: Mapping[str, float] | None = None) -> bool:
+    """True when every tensor the user gave matches the hypothesis (same shape, within :func:`fit_tolerance`).
+
+    ``narrow`` says the user's code computes in float32 (also assumed for float32 tensors);
+    ``scales`` gives each tensor's size (the right gradient's largest entry): two tensors that
+    differ by less than the tolerance of that size are alike, even where both are rounding noise
+    around zero (a bias gradient summed over the classes of S − I_y).
+    """
     for name, value in yours.items():
         if name not in hypothesis:
             return False
         value = np.asarray(value)
-        if value.shape != hypothesis[name].shape or not np.all(np.isfinite(value)):
+        if value.shape != np.shape(hypothesis[name]) or not np.all(np.isfinite(value)):
             return False
-        if not compare(value, hypothesis[name], tensor=name, tolerance=_loose(value.dtype)).passed:
+        tolerance = fit_tolerance(narrow or (value.dtype.kind == "f" and value.dtype.itemsize <= 4))
+        if scales and value.size and np.max(np.abs(value - hypothesis[name])) <= tolerance.rtol * scales.get(name, 0.0):
+            continue
+        if not compare(value, hypothesis[name], tensor=name, tolerance=tolerance).passed:
             return False
     return True
 
@@ -235,31 +283,232 @@ def transposed_tensors(yours: Mapping[str, np.ndarray], truth: Mapping[str, np.n
     return flipped
 
 
-def _swapped(yours: Mapping[str, np.ndarray], truth: Mapping[str, np.ndarray]) -> bool:
+# ---------------------------------------------------------------------------
+# One case's testimony, and the verdict of all cases together
+
+Hypothesis = tuple[str, Callable[[], "Diagnosis"], "Mapping[str, np.ndarray] | None"]
+
+
+@dataclass(frozen=True)
+class Trial:
+    """What one case says about the known mistakes.
+
+    ``applies``: the mistakes that would change this case's numbers; ``fits``: those that
+    reproduce the user's numbers, each with its diagnosis; ``unknown``: the evidence when
+    no mistake is named.
+    """
+
+    applies: frozenset[str]
+    fits: Mapping[str, "Diagnosis"]
+    unknown: "Diagnosis"
+    failed: bool
+    # Mistakes read off another case's numbers ("W1 is m times too large") are tested here on demand.
+    probe: Callable[[str], tuple[bool, "Diagnosis | None"]] | None = None
+
+    def testimony(self, key: str) -> tuple[bool, "Diagnosis | None"]:
+        """Whether the mistake ``key`` would change this case's numbers, and its diagnosis if it reproduces them."""
+        if key in self.applies or self.probe is None or not key.startswith(SCALED):
+            return key in self.applies, self.fits.get(key)
+        return self.probe(key)
+
+
+def trial(hypotheses: Iterable[Hypothesis], yours: Mapping[str, np.ndarray] | None, truth: Mapping[str, np.ndarray],
+          failed: bool, narrow: bool = False) -> Trial:
+    """Test each hypothesis (key, its diagnosis, the numbers it predicts) on one case.
+
+    A case without finite numbers (the user's code raised, or overflowed) testifies to nothing.
+    """
+    if yours is None or not all(np.all(np.isfinite(np.asarray(v, dtype=complex))) for v in yours.values()):
+        return Trial(frozenset(), {}, Diagnosis(None, "your code gave no finite numbers on this case"), failed)
+    applies: set[str] = set()
+    found: dict[str, Diagnosis] = {}
+    scales = {n: float(np.max(np.abs(t), initial=0.0)) for n, t in truth.items()}
+    for key, named, predicted in hypotheses:
+        if predicted is None:
+            continue  # the mistake cannot happen in this network
+        expected = {n: predicted.get(n, truth[n]) for n in truth}
+        if fits(truth, expected, narrow, scales):
+            continue  # the mistake changes nothing here
+        applies.add(key)
+        if failed and key not in found and fits(yours, expected, narrow, scales):
+            found[key] = named()
+    return Trial(frozenset(applies), found, Diagnosis(None, evidence(yours or {}, truth)), failed)
+
+
+def settle(trials: Sequence[Trial]) -> list[Diagnosis | None]:
+    """The diagnosis of each case, from every case at once (None for a case that passed).
+
+    A mistake is named only if it reproduces every failing case where it would change the
+    numbers, no passing case is one it would have changed, and it is the only mistake that
+    does so on the case at hand; otherwise the cause is unknown, with the evidence.
+    """
+    failing = [t for t in trials if t.failed]
+    candidates = dict.fromkeys(k for t in failing for k in t.fits)
+    said = {(id(t), k): t.testimony(k) for t in trials for k in candidates}
+    standing = [k for k in candidates
+                if all(said[id(t), k][1] is not None for t in failing if said[id(t), k][0])
+                and not any(said[id(t), k][0] for t in trials if not t.failed)]
+    out: list[Diagnosis | None] = []
+    for t in trials:
+        here = [k for k in standing if said[id(t), k][1] is not None]
+        if not t.failed:
+            out.append(None)
+        elif len(here) == 1:
+            out.append(said[id(t), here[0]][1])
+        elif here:
+            named = [said[id(t), k][1] for k in here[:2]]
+            words = " and ".join(str(d.cause or d.bug.cause) for d in named if d is not None and d.bug)
+            out.append(Diagnosis(None, f"{len(here)} known mistakes fit your numbers equally well ({words}); "
+                                       f"{t.unknown.evidence}"))
+        else:
+            refuted = [k for k in candidates if k in t.fits]
+            why = "; a known mistake fits this case but not the others" if refuted else ""
+            out.append(Diagnosis(None, t.unknown.evidence + why))
+    return out
+
+
+# Constant factors a gradient may be off by, in the words of the course: "W1 is m times too large".
+def _factors(m: int, k: int) -> dict[str, tuple[float, str]]:
+    return {"m": (m, f"m = {m} times too large"), "1/m": (1 / m, f"m = {m} times too small"),
+            "k": (k, f"k = {k} times too large"), "1/k": (1 / k, f"k = {k} times too small"),
+            "2": (2.0, "twice too large"), "1/2": (0.5, "half as large as it should be"),
+            "-1": (-1.0, "of the wrong sign")}
+
+
+_FACTOR_FIX = {"m": "divide it by m once: the 1/m of G_{L+1} = (S − I_y)/m reaches every layer",
+               "1/m": "divide by m only once, at G_{L+1} = (S − I_y)/m",
+               "k": "look for a factor k (the number of classes) on this tensor's path; average over the batch only",
+               "1/k": "average over the batch (m rows), not over the k classes, on this tensor's path",
+               "2": "look for a factor 2 on this tensor's path (a loss written as a sum of two terms, a doubled update)",
+               "1/2": "look for a stray 1/2 on this tensor's path",
+               "-1": "∇_h ℓ_ce = S − I_y; check the sign on this tensor's path"}
+_CATALOGUED_FACTORS = {"m": "sum_instead_of_mean", "1/m": "divided_by_m_twice", "-1": "sign_flip"}
+
+
+def scaled_hypotheses(problem: Problem, yours: Mapping[str, np.ndarray], truth: Mapping[str, np.ndarray],
+                      narrow: bool = False) -> list[Hypothesis]:
+    """"W1 is m times too large": each wrong tensor a constant multiple of the right one.
+
+    Found from the user's numbers; several readings (m = k) are all offered and the other
+    cases decide between them. Uniform factors that are catalogued mistakes are left to them.
+    """
+    factors = _factors(len(problem.X), problem.arch.widths[-1])
+    readings: dict[str, list[str]] = {}
+    for name, value in yours.items():
+        t = truth.get(name)
+        if t is None or np.shape(value) != np.shape(t):
+            return []
+        if fits({name: value}, {name: t}, narrow):
+            continue
+        options = [f for f, (c, _) in factors.items() if fits({name: value}, {name: c * t}, narrow)]
+        if not options:
+            return []
+        readings[name] = options
+    if not readings:
+        return []
+    out: list[Hypothesis] = []
+    for choice in itertools.product(*readings.values()):
+        chosen = dict(zip(readings, choice))
+        uniform = len(set(choice)) == 1 and len(chosen) == len(yours)
+        if uniform and _CATALOGUED_FACTORS.get(choice[0]) and (problem.reduction == "mean" or choice[0] == "-1"):
+            continue
+        if set(choice) == {"1/m"} and all(n.startswith("b") for n in chosen) and problem.reduction == "mean":
+            continue  # biases averaged again: bias_not_summed, below
+        out.append(scaled(problem, truth, SCALED + ",".join(f"{n}={f}" for n, f in chosen.items())))
+    return out
+
+
+SCALED = "scaled_gradient:"
+
+
+def scaled(problem: Problem, truth: Mapping[str, np.ndarray], key: str) -> Hypothesis:
+    """The hypothesis ``scaled_gradient:W1=m,…`` on ``problem``: each named tensor that multiple of the right one."""
+    factors = _factors(len(problem.X), problem.arch.widths[-1])
+    chosen = dict(part.split("=") for part in key[len(SCALED):].split(","))
+    if not set(chosen) <= set(truth):
+        return key, lambda: Diagnosis(None, ""), None
+    if len(chosen) > 1 and len(set(chosen.values())) == 1:
+        cause = f"your {', '.join(chosen)} are all {factors[next(iter(chosen.values()))][1]}"
+    else:
+        cause = "; ".join(f"{n} is {factors[f][1]}" for n, f in chosen.items())
+    fix = "; ".join(dict.fromkeys(_FACTOR_FIX[f] for f in chosen.values()))
+    return (key, lambda: Diagnosis(CATALOG["scaled_gradient"], f"every entry of {', '.join(chosen)} is that "
+                                   f"multiple of the right one on the {problem.describe()} problem", cause=cause, fix=fix),
+            {n: factors[f][0] * truth[n] for n, f in chosen.items()})
+
+
+def _probe(problem: Problem, yours: Mapping[str, np.ndarray], truth: Mapping[str, np.ndarray], failed: bool,
+           narrow: bool) -> Callable[[str], tuple[bool, "Diagnosis | None"]]:
+    def probe(key: str) -> tuple[bool, Diagnosis | None]:
+        t = trial([scaled(problem, truth, key)], yours, truth, failed, narrow)
+        return key in t.applies, t.fits.get(key)
+    return probe
+
+
+def _activation_hypotheses(problem: Problem) -> list[Hypothesis]:
+    """"Your code matches tanh": the network recomputed with another hidden σ."""
+    from reference_mlp import activations
+
+    hidden = [s for s in problem.arch.activations[:-1]]
+    if not hidden or len({s.name for s in hidden}) != 1 or hidden[0].name == "identity":
+        return []
+    current = hidden[0].name
+    out: list[Hypothesis] = []
+    for other in ("relu", "sigmoid", "tanh"):
+        if other == current:
+            continue
+        sigma = activations.get(other)
+        out.append((f"other_activation:{other}", lambda other=other: Diagnosis(
+            CATALOG["other_activation"], f"recomputing the network with σ = {other} reproduces your numbers on the "
+            f"{problem.describe()} problem",
+            cause=f"your code computes σ = {other}, not the σ = {current} it is checked for",
+            fix=f"if the assignment asks for {other}, check it for {other} (gradcheck check --activation {other}; "
+                f"in a spec, activation = \"{other}\"); otherwise use {current} in the forward and backward pass"),
+            variant_gradients(problem, hidden=sigma)))
+    return out
+
+
+def gradient_hypotheses(problem: Problem, yours: Mapping[str, np.ndarray], truth: Mapping[str, np.ndarray],
+                        narrow: bool = False) -> list[Hypothesis]:
+    """Every known mistake of a gradient function, as the numbers it predicts on ``problem``."""
+    out: list[Hypothesis] = []
+    flipped = [n for n, v in yours.items() if np.ndim(v) == 2 and np.shape(v) == np.shape(truth[n])[::-1]
+               and fits({n: np.asarray(v).T}, {n: truth[n]}, narrow)]
+    if flipped:
+        out.append(("transposed", lambda: known("transposed", f"your {', '.join(flipped)} equal"
+                                                f"{'s' if len(flipped) == 1 else ''} the right gradient transposed"),
+                    {n: truth[n].T for n in flipped}))
     names = [n for n in yours if n.startswith("W")]
-    if len(names) < 2:
-        return False
-    swapped = dict(yours)
-    swapped[names[0]], swapped[names[-1]] = yours[names[-1]], yours[names[0]]
-    return fits(swapped, truth)
+    if len(names) >= 2:
+        out.append(("swapped_outputs", lambda: known("swapped_outputs", "your first and last weight gradients "
+                                                     "equal the right ones swapped"),
+                    {names[0]: truth[names[-1]], names[-1]: truth[names[0]]}))
+    tensors = ", ".join(sorted(yours))
+    for bug_id, hypothesis in GRADIENT_HYPOTHESES:
+        out.append((bug_id, lambda bug_id=bug_id: known(bug_id, f"recomputing with this mistake reproduces your "
+                                                                f"{tensors} on the {problem.describe()} problem"),
+                    hypothesis(problem)))
+    out += _activation_hypotheses(problem)
+    out += scaled_hypotheses(problem, yours, truth, narrow)
+    return out
+
+
+def gradient_trial(problem: Problem, yours: Mapping[str, np.ndarray] | None, truth: Mapping[str, np.ndarray],
+                   failed: bool = True, narrow: bool = False) -> Trial:
+    """One case of a gradient function, against every known mistake."""
+    yours = None if yours is None else {n: np.asarray(v) for n, v in yours.items()}
+    truth = {n: truth[n] for n in (yours or truth) if n in truth}
+    if yours is None:
+        return trial((), None, truth, failed, narrow)
+    return replace(trial(gradient_hypotheses(problem, yours, truth, narrow), yours, truth, failed, narrow),
+                   probe=_probe(problem, yours, truth, failed, narrow))
 
 
 def diagnose(problem: Problem, yours: Mapping[str, np.ndarray], truth: Mapping[str, np.ndarray]) -> Diagnosis:
-    """Test every hypothesis against the user's gradients on ``problem`` and name the one that fits."""
-    yours = {n: np.asarray(v) for n, v in yours.items()}
-    truth = {n: truth[n] for n in yours if n in truth}
-    flipped = transposed_tensors(yours, truth)
-    if flipped:
-        return known("transposed", f"your {', '.join(flipped)} equal{'s' if len(flipped) == 1 else ''} the right gradient transposed")
-    if _swapped(yours, truth):
-        return known("swapped_outputs", "your first and last weight gradients equal the right ones swapped")
-    for bug_id, hypothesis in GRADIENT_HYPOTHESES:
-        expected = hypothesis(problem)
-        if expected is None or fits({n: truth[n] for n in yours if n in truth}, expected):
-            continue  # the mistake does not apply here, or changes nothing on this problem
-        if fits(yours, expected):
-            return known(bug_id, f"recomputing with this mistake reproduces your {', '.join(sorted(yours))} on the {problem.describe()} problem")
-    return Diagnosis(None, evidence(yours, truth))
+    """The diagnosis of one failing case on its own (a check with several cases settles them together)."""
+    (found,) = settle([gradient_trial(problem, yours, truth)])
+    assert found is not None
+    return found
 
 
 def evidence(yours: Mapping[str, np.ndarray], truth: Mapping[str, np.ndarray]) -> str:
@@ -338,31 +587,51 @@ def _output_delta(problem: Problem) -> np.ndarray:
     return G / len(h) if problem.reduction == "mean" else G
 
 
-def epoch_hypotheses(lr: float, batch: int) -> tuple[tuple[str, Callable[[Problem], dict | None]], ...]:
-    """Every epoch hypothesis, as functions of the problem giving ΔW."""
-    rules = tuple(
-        (bug_id, lambda p, rule=rule: epoch_deltas(p, lr, batch, rule=lambda q, rule=rule: rule(q)))
-        for bug_id, rule in GRADIENT_HYPOTHESES
-    )
-    return (
-        ("skipped_partial_batch", lambda p: epoch_deltas(p, lr, batch, skip_partial=True)),
-        ("hard_coded_batch_size", lambda p: epoch_deltas(p, lr, 100) if batch != 100 else None),
-        ("updated_weights", lambda p: epoch_deltas(p, lr, batch, sequential="full")),
-        ("updated_weights", lambda p: epoch_deltas(p, lr, batch, sequential="activation")),
-    ) + rules
+def epoch_hypotheses(problem: Problem, lr: float, batch: int) -> list[Hypothesis]:
+    """Every epoch hypothesis on ``problem``, as the weight changes ΔW it predicts."""
+    m = len(problem.X)
+    epoch = lambda bug_id: (lambda: known(bug_id, f"an epoch with this mistake reproduces your weight changes on "
+                                                  f"the {problem.describe()} problem"))
+    out: list[Hypothesis] = [
+        ("skipped_partial_batch", epoch("skipped_partial_batch"), epoch_deltas(problem, lr, batch, skip_partial=True)),
+        # Eq. 16 on the last, partial minibatch divided by batch instead of its own size
+        ("partial_batch_nominal_size", epoch("partial_batch_nominal_size"),
+         epoch_deltas(problem, lr, batch, rule=lambda q: variant_gradients(q, scale=len(q.X) / batch))),
+        ("updated_weights", epoch("updated_weights"), epoch_deltas(problem, lr, batch, sequential="full")),
+        ("updated_weights", epoch("updated_weights"), epoch_deltas(problem, lr, batch, sequential="activation")),
+    ]
+    for size in range(1, m + 1):  # a batch size written into the code: every size the data allows
+        if size == batch or (size == m and batch >= m):
+            continue
+        whole = size >= m
+        words = ("the whole data is taken as one minibatch" if whole else f"minibatches have a fixed size of {size}")
+        out.append((f"hard_coded_batch_size:{'all' if whole else size}",
+                    lambda words=words, size=size: Diagnosis(
+                        CATALOG["hard_coded_batch_size"], f"an epoch with minibatches of {size} reproduces your "
+                        f"weight changes on the {problem.describe()} problem",
+                        cause=f"the batch argument (batch = {batch}) is ignored: {words}"),
+                    epoch_deltas(problem, lr, size)))
+    for bug_id, rule in GRADIENT_HYPOTHESES:
+        out.append((bug_id, epoch(bug_id), epoch_deltas(problem, lr, batch, rule=rule)))
+    return out
+
+
+def epoch_trial(problem: Problem, yours: Mapping[str, np.ndarray] | None, truth: Mapping[str, np.ndarray],
+                lr: float, batch: int, failed: bool = True, narrow: bool = False) -> Trial:
+    """One epoch case, against every known mistake of an SGD epoch."""
+    if yours is None:
+        return trial((), None, truth, failed, narrow)
+    yours = {n: np.asarray(v) for n, v in yours.items()}
+    hypotheses = epoch_hypotheses(problem, lr, batch) + scaled_hypotheses(problem, yours, truth, narrow)
+    return replace(trial(hypotheses, yours, truth, failed, narrow), probe=_probe(problem, yours, truth, failed, narrow))
 
 
 def diagnose_epoch(problem: Problem, yours: Mapping[str, np.ndarray], truth: Mapping[str, np.ndarray],
                    lr: float, batch: int) -> Diagnosis:
-    """Name the mistake whose epoch reproduces the user's weight changes ΔW."""
-    yours = {n: np.asarray(v) for n, v in yours.items()}
-    for bug_id, hypothesis in epoch_hypotheses(lr, batch):
-        expected = hypothesis(problem)
-        if expected is None or fits(truth, expected):
-            continue
-        if fits(yours, expected):
-            return known(bug_id, f"an epoch with this mistake reproduces your weight changes on the {problem.describe()} problem")
-    return Diagnosis(None, evidence(yours, truth))
+    """Name the mistake whose epoch reproduces the user's weight changes ΔW, on this case alone."""
+    (found,) = settle([epoch_trial(problem, yours, truth, lr, batch)])
+    assert found is not None
+    return found
 
 
 # ---------------------------------------------------------------------------
@@ -375,9 +644,12 @@ def layer_hypotheses(layer: str, inputs: tuple[np.ndarray, ...], dout: np.ndarra
         x, w, _ = inputs
         flat = x.reshape(len(x), -1)  # x is (N, d₁, …, d_k), used as (N, D)
         right = {"dx": (dout @ w.T).reshape(x.shape), "dw": flat.T @ dout}
+        db = dout.sum(axis=0)
         return (
             ("bias_wrong_axis", {**right, "db": dout.sum(axis=1)}),
             ("bias_not_summed", {**right, "db": dout.mean(axis=0)}),
+            ("bias_kept_dimension", {**right, "db": db[None, :]}),
+            ("bias_kept_dimension", {**right, "db": db[:, None]}),
         )
     if layer == "softmax_loss":
         (logits, y) = inputs
@@ -398,14 +670,18 @@ def layer_hypotheses(layer: str, inputs: tuple[np.ndarray, ...], dout: np.ndarra
 
 
 def diagnose_layer(layer: str, inputs: tuple[np.ndarray, ...], dout: np.ndarray,
-                   yours: Mapping[str, np.ndarray], truth: Mapping[str, np.ndarray]) -> Diagnosis:
-    """Name the mistake that reproduces a layer's backward outputs."""
+                   yours: Mapping[str, np.ndarray], truth: Mapping[str, np.ndarray], narrow: bool = False) -> Diagnosis:
+    """Name the mistake that reproduces a layer's backward outputs (and no other mistake does)."""
     yours = {n: np.asarray(v) for n, v in yours.items()}
-    flipped = transposed_tensors(yours, truth)
+    words = lambda: f"recomputing {layer}'s backward with this mistake reproduces your {', '.join(sorted(yours))}"
+    hypotheses: list[Hypothesis] = [(bug_id, lambda bug_id=bug_id: known(bug_id, words()), expected)
+                                    for bug_id, expected in layer_hypotheses(layer, inputs, dout)]
+    flipped = [n for n, v in yours.items() if v.ndim == 2 and v.shape == np.shape(truth[n])[::-1]
+               and fits({n: v.T}, {n: truth[n]}, narrow)]
     if flipped:
-        return known("transposed", f"your {', '.join(flipped)} equal{'s' if len(flipped) == 1 else ''} the right gradient transposed")
-    for bug_id, expected in layer_hypotheses(layer, inputs, dout):
-        expected = {**truth, **expected}
-        if not fits(truth, expected) and fits(yours, expected):
-            return known(bug_id, f"recomputing {layer}'s backward with this mistake reproduces your {', '.join(sorted(yours))}")
-    return Diagnosis(None, evidence(yours, truth))
+        hypotheses.insert(0, ("transposed", lambda: known("transposed", f"your {', '.join(flipped)} equal"
+                                                          f"{'s' if len(flipped) == 1 else ''} the right gradient "
+                                                          "transposed"), {n: truth[n].T for n in flipped}))
+    (found,) = settle([trial(hypotheses, yours, dict(truth), True, narrow)])
+    assert found is not None
+    return found

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import inspect
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any, Callable, Iterator, Mapping, Sequence
 
 import numpy as np
@@ -102,7 +102,7 @@ def pattern_diagnosis(case: Case, records: Sequence[Comparison], cases_failing: 
     return None
 
 
-def judge_cases(
+def testify(
     target: str,
     cases: Sequence[Case],
     run: Callable[[Problem], adapters.Call],
@@ -112,12 +112,12 @@ def judge_cases(
     *,
     shown: Mapping[str, str] | None = None,
     yours: str = YOURS,
-    explain: Callable[[Problem, dict, dict], diagnose.Diagnosis] = diagnose.diagnose,
+    explain: Callable[..., diagnose.Trial] = diagnose.gradient_trial,
     uncertainty: Callable[[Problem, str], np.ndarray] | None = None,
     directions: int = 0,
     precision: Precision | None = None,
-) -> list[Comparison]:
-    """Run the user's code on every case, compare with the oracle and diagnose what fails.
+) -> "Pending":
+    """Run the user's code on every case and compare with the oracle; the diagnoses wait (see :class:`Pending`).
 
     ``names`` are the tensors to judge, or a function giving them for a
     problem (networks of several depths); ``read`` turns a call into gradients
@@ -147,19 +147,53 @@ def judge_cases(
                        for n in names_here]
             records += along(case, given, records, directions, shown, equation_of, tolerance)
         outcomes.append((case, records, given, truth, mutations(call, case)))
-    failing = {case.name for case, records, *_ in outcomes if any(r.failed for r in records)}
-    results = []
-    for case, records, given, truth, mutated in outcomes:
-        if any(r.failed for r in records):
-            found = pattern_diagnosis(case, records, failing)
-            if found is None and given is not None:
-                found = explain(case.problem, given, truth)
-            records = [r if not r.failed else diagnose.with_diagnosis(r, found) for r in records]
-        if case.stability:
-            records = unstable(records, f"your gradients are {NONFINITE} on the {case.name} problem")
-        results.extend(records)
-        results.extend(mutated)
-    return results
+    narrow = precision is not None and precision.computes_in == np.float32
+    # Every case testifies, failing or not: a mistake is named only if it explains all of them.
+    trials = [explain(case.problem, given, truth, failed=any(r.failed for r in records), narrow=narrow)
+              for case, records, given, truth, _ in outcomes]
+    return Pending(outcomes, trials)
+
+
+@dataclass
+class Pending:
+    """A check's records whose diagnoses wait until every case of the check has testified.
+
+    A check judged in parts (one part per activation, one-step and whole-epoch cases) settles
+    the trials of all its parts together, so that a mistake is named only if it explains them all.
+    """
+
+    outcomes: list
+    trials: list[diagnose.Trial]
+
+    def resolve(self, found: Sequence[diagnose.Diagnosis | None]) -> list[Comparison]:
+        """The records, each failing one carrying its case's diagnosis from ``found`` (one per trial)."""
+        failing = {case.name for case, records, *_ in self.outcomes if any(r.failed for r in records)}
+        results = []
+        for (case, records, given, truth, mutated), diagnosis in zip(self.outcomes, found):
+            if any(r.failed for r in records):
+                diagnosis = pattern_diagnosis(case, records, failing) or (diagnosis if given is not None else None)
+                records = [r if not r.failed else diagnose.with_diagnosis(r, diagnosis) for r in records]
+            if case.stability:
+                records = unstable(records, f"your gradients are {NONFINITE} on the {case.name} problem")
+            results.extend(records)
+            results.extend(mutated)
+        return results
+
+
+def resolve_together(*parts: Pending) -> list[list[Comparison]]:
+    """Settle the trials of every part at once, and give each part its records."""
+    found = diagnose.settle([t for part in parts for t in part.trials])
+    out, start = [], 0
+    for part in parts:
+        out.append(part.resolve(found[start:start + len(part.trials)]))
+        start += len(part.trials)
+    return out
+
+
+def judge_cases(*args: Any, **kwargs: Any) -> list[Comparison]:
+    """Run the user's code on every case, compare with the oracle and diagnose what fails (see :func:`testify`)."""
+    (records,) = resolve_together(testify(*args, **kwargs))
+    return records
 
 
 def along(case: Case, given: dict, records: Sequence[Comparison], directions: int, shown: Mapping[str, str],

@@ -9,7 +9,7 @@ import numpy as np
 
 from gradcheck import adapters, diagnose, equations, problems
 from gradcheck.checks.common import (
-    YOURS, callable_or_raise, judge_cases, logit_scale, measure, mutations, precision_summary, two_layer_equation,
+    YOURS, callable_or_raise, logit_scale, measure, mutations, precision_summary, testify, two_layer_equation,
     unstable,
 )
 from gradcheck.checks.result import CheckResult, settle
@@ -58,7 +58,7 @@ def _check_epoch(
             return bad
         moved = {n: after[n] - p.params.W[i] for i, n in enumerate(names)}
         if not any(np.any(d != 0) for d in moved.values()):
-            return (f"not implemented? the weights did not change: {target} must update {', '.join(weights)} in place "
+            return (f"{UNCHANGED} {target} must update {', '.join(weights)} in place "
                     f"({weights[0]} -= lr * grad) and return None")
         return moved
 
@@ -66,9 +66,10 @@ def _check_epoch(
         moved = deltas(p, c)
         return moved if isinstance(moved, str) else {n: -d / lr for n, d in moved.items()}  # W_after = W_before − lr·∇W
 
-    def explain(p: Problem, given: dict, truth: dict) -> diagnose.Diagnosis:
+    def explain(p: Problem, given: dict | None, truth: dict, failed: bool, narrow: bool) -> diagnose.Trial:
         as_step = lambda grads: {n: -lr * g for n, g in grads.items()}
-        return diagnose.diagnose_epoch(p, as_step(given), as_step(truth), lr, len(p.X))
+        return diagnose.epoch_trial(p, None if given is None else as_step(given), as_step(truth), lr, len(p.X),
+                                    failed=failed, narrow=narrow)
 
     def rounding(p: Problem, name: str) -> np.ndarray:
         # (W_before − W_after)/lr loses the last bits of W: one ulp of W, divided by lr.
@@ -77,17 +78,28 @@ def _check_epoch(
 
     step = lambda p: run(p, len(p.X))
     measured = measure(one_step[0], step, names, inferred, shown=shown, noise=rounding)
-    results = judge_cases(target, one_step, step, names, inferred,
-                          lambda n: two_layer_equation(n, depth), shown=shown,
-                          yours=f"{YOURS} (from one SGD step)", explain=explain, uncertainty=rounding,
-                          precision=measured)
-    for epoch_case in epoch_cases:
-        results += _judge_epoch(fn, target, epoch_case, names, shown, lr, batch, run, deltas, measured)
+    steps = testify(target, one_step, step, names, inferred, lambda n: two_layer_equation(n, depth), shown=shown,
+                    yours=f"{YOURS} (from one SGD step)", explain=explain, uncertainty=rounding, precision=measured)
+    judged = [_judge_epoch(fn, target, epoch_case, names, shown, lr, batch, run, deltas, measured)
+              for epoch_case in epoch_cases]
+    # One-step and whole-epoch cases are diagnosed together: a mistake must explain each of them.
+    epochs = [t for _, t in judged if t is not None]
+    found = diagnose.settle(steps.trials + epochs)
+    results = steps.resolve(found[:len(steps.trials)])
+    settled = found[len(steps.trials):]
+    for records, trial in judged:
+        diagnosis = settled.pop(0) if trial is not None else None
+        results += [diagnose.with_diagnosis(r, diagnosis) if r.failed and not r.diagnosis else r for r in records]
     return settle(target, f"SGD epoch, lr={lr:g}, batch={batch}", results, seed, require_stability=require_stability,
                   precision=precision_summary({target: measured}))
 
 
-def _judge_epoch(fn, target, case, names, shown, lr, batch, run, deltas, measured) -> list[Comparison]:
+UNCHANGED = "not implemented? the weights did not change:"
+
+
+def _judge_epoch(fn, target, case, names, shown, lr, batch, run, deltas,
+                 measured) -> tuple[list[Comparison], diagnose.Trial | None]:
+    """One epoch case: its records, and its testimony about the known mistakes (None if it has none to give)."""
     p = case.problem
     first, second = run(p, batch), run(p, batch)
     after = sgd_epoch(p.arch, p.params, p.X, p.y, lr=lr, batch=batch)
@@ -96,17 +108,22 @@ def _judge_epoch(fn, target, case, names, shown, lr, batch, run, deltas, measure
     moved = None if first.error else deltas(p, first)
     if first.error or isinstance(moved, str):
         note = f"your {target} raised {first.error}" if first.error else moved
-        return [failed(f"Δ{shown[n]}", truth[n].shape, note, **ctx) for n in names] + mutations(first, case)
+        records = [failed(f"Δ{shown[n]}", truth[n].shape, note, **ctx) for n in names] + mutations(first, case)
+        unchanged = not first.error and note.startswith(UNCHANGED)  # numbers after all: every ΔW is zero
+        zeros = {n: np.zeros_like(truth[n]) for n in names}
+        return records, (diagnose.epoch_trial(p, zeros, truth, lr, batch, narrow=measured.computes_in == np.float32)
+                         if unchanged else None)
     tolerance = measured.tolerance_at(logit_scale(p))
     records = [compare(moved[n], truth[n], tensor=f"Δ{shown[n]}", tolerance=tolerance, **ctx) for n in names]
-    if any(r.failed for r in records):
+    failing = any(r.failed for r in records)
+    if failing:
         again = None if second.error else deltas(p, second)
         if isinstance(again, dict) and any(not np.array_equal(again[n], moved[n]) for n in names):
             found = diagnose.known("shuffles", "two epochs on the same data and weights ended with different weights")
-        else:
-            found = diagnose.diagnose_epoch(p, moved, truth, lr, batch)
-        records = [r if not r.failed else diagnose.with_diagnosis(r, found) for r in records]
-    return records + mutations(first, case)
+            return [r if not r.failed else diagnose.with_diagnosis(r, found) for r in records] + mutations(first, case), None
+    trial = diagnose.epoch_trial(p, moved, truth, lr, batch, failed=failing,
+                                 narrow=measured.computes_in == np.float32)
+    return records + mutations(first, case), trial
 
 
 def check_nn_epoch(fn: Callable, *, lr: float = 0.1, batch: int = 16, activation: str = "relu", seed: int = 0,

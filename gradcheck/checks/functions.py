@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import replace
 from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
-from gradcheck import adapters, equations, problems
+from gradcheck import adapters, diagnose, equations, problems
 from gradcheck.checks.common import (
-    DEFAULT_ACTIVATIONS, accepts, callable_or_raise, judge_cases, measure, precision_summary,
+    DEFAULT_ACTIVATIONS, accepts, callable_or_raise, judge_cases, measure, oracle_gradients, precision_summary,
+    resolve_together, testify,
 )
 from gradcheck.checks.result import CheckResult, settle
+from gradcheck.compare import compare
 from gradcheck.problems import Case
 from gradcheck.witnesses import Problem
 from reference_mlp import activations as act
@@ -83,8 +86,38 @@ def check_two_layer_grads(
     results = judge_cases(target, cases, run, ("W1", "W2"), read,
                           lambda n: equations.EQ11 if n == "W1" else equations.EQ10, directions=DIRECTIONS,
                           precision=measured)
+    found = _another_order(fn, cases[0].problem, order, read)
+    if found:
+        results = [diagnose.with_diagnosis(r, found) if r.failed else r for r in results]
     return settle(target, f"gradient function, σ = {sigma.label}", results, seed, require_stability=require_stability,
                   precision=precision_summary({target: measured}))
+
+
+def _another_order(fn: Callable, problem: Problem, order: Sequence[str], read: Callable) -> diagnose.Diagnosis | None:
+    """"Your function takes (W1, W2, X, y)": found when the expected order raises and another order of
+    the same arrays gives the right gradients."""
+    values = {"X": problem.X, "y": problem.y, "W1": problem.params.W[0], "W2": problem.params.W[1]}
+    if not adapters.call(fn, [values[n] for n in order], list(order)).error:
+        return None
+    truth = oracle_gradients(problem, ("W1", "W2"))
+    name = getattr(fn, "__name__", "fn")
+    for other in itertools.permutations(order):
+        if list(other) == list(order):
+            continue
+        call = adapters.call(fn, [values[n] for n in other], list(other))
+        given = None if call.error else read(problem, call)
+        if isinstance(given, dict) and all(compare(given[n], truth[n], tensor=n).passed for n in ("W1", "W2")):
+            theirs = ", ".join(other)
+            return diagnose.Diagnosis(
+                diagnose.CATALOG["argument_order"], f"called as {name}({theirs}) it gives the right gradients on the "
+                f"{problem.describe()} problem", cause=f"your {name} takes its arguments in another order, "
+                f"({theirs}); the handout's signature is {name}({', '.join(order)})",
+                fix=f"define it as def {name}({', '.join(order)}), or check it with order=({theirs})")
+    return None
+
+
+DERIVATIVES = {"relu": "relu'(a) = 1 where a > 0, else 0", "sigmoid": "σ'(a) = s(1 − s) with s = σ(a)",
+               "tanh": "tanh'(a) = 1 − tanh(a)²"}
 
 
 def check_mlp_grads(
@@ -121,7 +154,7 @@ def check_mlp_grads(
         raise InvalidArgument(f"activations must list at least one activation name, e.g. ('relu', 'tanh'); got {activations!r}.")
     takes_activation = accepts(fn, activation_arg)
     sigmas = [act.get(a) for a in (activations if takes_activation else activations[:1])]
-    by_activation, measured = {}, {}
+    pending, measured = {}, {}
     for sigma in sigmas:
         cases = ([Case("given", problem, "the problem you supplied", problem.seed)] if problem is not None else
                  problems.cases(lambda w: Architecture.build(w, hidden=sigma), depth=depth, seed=seed,
@@ -135,9 +168,26 @@ def check_mlp_grads(
             return adapters.as_gradients(c.output, weights(p), what=target, keys=keys)
 
         measured[sigma.label] = measure(cases[0], run, weights(cases[0].problem), read)
-        by_activation[sigma.label] = judge_cases(
+        pending[sigma.label] = testify(
             target, cases, run, weights, read, lambda n: equations.eq15(int(n[1:])), directions=DIRECTIONS,
             precision=measured[sigma.label])
+    # One diagnosis for every failing activation: a mistake must explain the cases of each σ it would change.
+    # An activation that passes everywhere is another branch of the code, and testifies to nothing.
+    failing = [label for label, part in pending.items() if any(r.failed for _, records, *_ in part.outcomes
+                                                               for r in records)]
+    by_activation = dict(zip(failing, resolve_together(*(pending[label] for label in failing))))
+    for label in pending:
+        if label not in failing:
+            (by_activation[label],) = [pending[label].resolve([None] * len(pending[label].trials))]
+    passing = [label for label in pending if label not in failing]
+    if passing and failing:
+        for label in failing:
+            hint = (f"only σ = {label} fails ({', '.join(passing)} pass{'es' if len(passing) == 1 else ''}): "
+                    f"look at {label}'s own code, its derivative above all: {DERIVATIVES.get(label, 'σ′')}")
+            by_activation[label] = [replace(r, diagnosis=f"{r.diagnosis} {hint[0].upper()}{hint[1:]}." if r.diagnosis
+                                            else f"cause unknown; {hint}") if r.failed else r
+                                    for r in by_activation[label]]
+    by_activation = {label: by_activation[label] for label in pending}
     raised_everywhere = [label for label, rs in by_activation.items() if all(r.note and " raised " in r.note for r in rs)]
     if raised_everywhere and len(raised_everywhere) < len(by_activation) and not declared:
         works = [label for label in by_activation if label not in raised_everywhere]

@@ -37,6 +37,13 @@ LAYER_EQUATIONS = {
     "dw": equations.Equation("15", "dw = xᵀ dout  (∇Wᵢ = Zᵢᵀ δ)"),
     "db": equations.Equation("15, bias", "db = 1ᵀ dout  (column sums over the batch)"),
 }
+# An activation layer's backward is the σ' half of Eq. 14: δ = G ∘ σ'(ZW), with x the pre-activation.
+ACTIVATION_EQUATION = equations.Equation("14, σ' factor", "dx = σ'(x) ∘ dout  (δᵢ = Gᵢ₊₁ ∘ σ'(ZᵢWᵢ))")
+
+
+def _equation(layer: str, name: str) -> equations.Equation | None:
+    """The equation a layer's output ``name`` follows: the affine layer's, or the σ' factor for an activation."""
+    return LAYER_EQUATIONS.get(name) if layer == "affine" or name != "dx" else ACTIVATION_EQUATION
 
 
 def _get(layers: Any, name: str) -> Callable | None:
@@ -77,7 +84,7 @@ def _layer_records(
     records = mutation_records(forward_call.mutated + tuple(
         m for m in (backward_call.mutated if backward_call else ()) if m.tensor.startswith("dout")), context, seed)
     if isinstance(given, str):
-        return records + [failed(label(n), truth[n].shape, given, witnesses=(YOURS, truth_name()), equation=LAYER_EQUATIONS.get(n), **ctx)
+        return records + [failed(label(n), truth[n].shape, given, witnesses=(YOURS, truth_name()), equation=_equation(layer, n), **ctx)
                           for n in names]
 
     def gradients(*args: np.ndarray) -> list[np.ndarray] | None:
@@ -100,14 +107,14 @@ def _layer_records(
     judged = []
     for n in names:
         judged.append(compare(given[n], truth[n], tensor=label(n), witnesses=(YOURS, truth_name()), tolerance=tolerance,
-                              equation=LAYER_EQUATIONS.get(n), **ctx))
+                              equation=_equation(layer, n), **ctx))
         if n in estimates:
             e = estimates[n]
             judged.append(compare(given[n], e.values, tensor=label(n), witnesses=(YOURS, FD), uncertainty=e.error,
                                   tolerance=tolerance, checkable=e.checkable, not_checkable_reason=e.reason,
-                                  equation=LAYER_EQUATIONS.get(n), **ctx))
+                                  equation=_equation(layer, n), **ctx))
     if any(r.failed for r in judged):
-        found = diagnose.diagnose_layer(layer, inputs, dout, given, truth)
+        found = diagnose.diagnose_layer(layer, inputs, dout, given, truth, narrow=precision.computes_in == np.float32)
         judged = [r if not r.failed else diagnose.with_diagnosis(r, found) for r in judged]
     return records + judged
 
