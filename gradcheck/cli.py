@@ -137,6 +137,8 @@ conventions (detected from the names your file defines, or named with --conventi
   layers                    affine_forward/affine_backward, relu_/sigmoid_/tanh_forward/backward,
                             softmax_loss(x, y) -> (loss, dx)   (CS231n style)
   modules                   classes Linear(W), ReLU, Sigmoid, Tanh, SoftmaxCrossEntropy
+  linear_classifiers        svm_loss_naive/_vectorized, softmax_loss_naive/_vectorized
+                            (W, X, y, reg) -> (loss, dW)   (CS231n assignment 1)
 
 examples:
   gradcheck check hw0.py                               every convention hw0.py defines

@@ -94,6 +94,8 @@ CATALOG: dict[str, Bug] = _bugs(
      "divide by the number of rows in the minibatch (len(yb) or X_b.shape[0]), not by batch"),
     ("scaled_gradient", "a gradient is a constant multiple of the right one",
      "apply the batch mean 1/m exactly once, at G_{L+1} = (S − I_y)/m, and nothing else"),
+    ("regularization_gradient_missing", "dW lacks the gradient of the regularisation term",
+     "add the derivative of the regularisation to dW: 2 * reg * W for reg * np.sum(W * W)"),
     ("argument_order", "your function takes its arguments in another order than the handout's",
      "define the function with the handout's signature"),
     ("other_activation", "your code computes another activation than the one it is checked for",

@@ -1,0 +1,54 @@
+"""CS231n assignment 1's linear classifiers: correct losses pass, each classic mistake fails with its name."""
+
+from __future__ import annotations
+
+import importlib.util
+import pathlib
+
+from gradcheck.checks.conventions import check_module, detect
+
+HERE = pathlib.Path(__file__).parent / "classifiers"
+
+
+def load(name: str):
+    spec = importlib.util.spec_from_file_location(f"classifiers_{name}", HERE / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_correct_naive_and_vectorized_losses_pass_and_are_detected_by_name():
+    module = load("correct")
+    assert detect(module) == ("linear_classifiers",)
+    (result,) = check_module(module)
+    assert result.passed, result.render()
+    checked = {c.tensor.split()[0] for c in result.comparisons}
+    assert checked == {"svm_loss_naive", "svm_loss_vectorized", "softmax_loss_naive", "softmax_loss_vectorized"}
+    assert any("finite differences of your loss" in c.witnesses for c in result.comparisons)
+
+
+def test_the_older_handouts_half_regularisation_passes_and_the_report_says_it_was_read_so():
+    (result,) = check_module(load("half_reg"))
+    assert result.passed, result.render()
+    assert any("regularisation read as 0.5·reg·ΣW²" in (c.problem or "") for c in result.comparisons)
+
+
+def test_a_gradient_without_the_batch_mean_or_the_regularisation_fails_with_its_name():
+    (result,) = check_module(load("buggy"))
+    named = {c.tensor.split()[0]: c.bug for c in result.failures if c.tensor.endswith("dW")}
+    assert named == {"svm_loss_vectorized": "sum_instead_of_mean",
+                     "softmax_loss_vectorized": "regularization_gradient_missing"}, result.render()
+    assert not [c for c in result.failures if c.tensor.endswith("loss")]  # the losses themselves are right
+
+
+def test_a_classifier_file_with_a_stub_says_what_was_not_checked(tmp_path):
+    import subprocess
+    import sys
+
+    path = tmp_path / "linear_svm.py"
+    path.write_text((HERE / "correct.py").read_text() + "\n\ndef predict(W, X):\n    pass\n")
+    out = subprocess.run([sys.executable, "-m", "gradcheck", "check", str(path)], capture_output=True, text=True,
+                         timeout=300)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "linear_svm: PASS" in out.stdout or "PASS" in out.stdout
+    assert "not checked: predict" in out.stdout
