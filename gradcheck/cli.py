@@ -139,6 +139,7 @@ conventions (detected from the names your file defines, or named with --conventi
   modules                   classes Linear(W), ReLU, Sigmoid, Tanh, SoftmaxCrossEntropy
   linear_classifiers        svm_loss_naive/_vectorized, softmax_loss_naive/_vectorized
                             (W, X, y, reg) -> (loss, dW)   (CS231n assignment 1)
+  two_layer_net             class TwoLayerNet(D, H, C).loss(X, y=None, reg) -> scores, or (loss, grads)
 
 examples:
   gradcheck check hw0.py                               every convention hw0.py defines

@@ -48,6 +48,8 @@ def covered(convention: str, names: Iterable[str]) -> set[str]:
         return {n for n in names if _LAYER.match(n)}
     if convention == "modules":
         return names & set(_MODULE_CLASSES)
+    if convention == "two_layer_net":
+        return names & {"TwoLayerNet"}
     if convention == "linear_classifiers":
         from gradcheck.checks.classifiers import FUNCTIONS
 

@@ -52,3 +52,17 @@ def test_a_classifier_file_with_a_stub_says_what_was_not_checked(tmp_path):
     assert out.returncode == 0, out.stdout + out.stderr
     assert "linear_svm: PASS" in out.stdout or "PASS" in out.stdout
     assert "not checked: predict" in out.stdout
+
+
+def test_a_correct_two_layer_net_passes_its_scores_loss_and_every_gradient():
+    module = load("neural_net")
+    assert detect(module) == ("two_layer_net",)
+    (result,) = check_module(module)
+    assert result.passed, result.render()
+    assert {c.tensor for c in result.comparisons} >= {"TwoLayerNet loss", "TwoLayerNet scores", "TwoLayerNet W1",
+                                                      "TwoLayerNet b1", "TwoLayerNet W2", "TwoLayerNet b2"}
+
+
+def test_a_two_layer_net_without_relus_derivative_fails_in_w1_and_b1_only():
+    (result,) = check_module(load("neural_net_buggy"))
+    assert {c.tensor for c in result.failures} == {"TwoLayerNet W1", "TwoLayerNet b1"}, result.render()

@@ -28,7 +28,7 @@ def max_pool_backward_naive(dout, cache):
     return dout * 2
 
 
-class TwoLayerNet:
+class FullyConnectedNet:
     def loss(self, X, y=None):
         raise NotImplementedError
 '''
@@ -65,7 +65,7 @@ def test_the_functions_no_check_covers_are_listed_by_name_with_the_stubs_marked(
     path.write_text((CORPUS / "cs231n_layers_correct.py").read_text() + EXTRA_LAYERS)
     out = subprocess.run([sys.executable, "-m", "gradcheck", "check", str(path)], capture_output=True, text=True)
     assert out.returncode == 0, out.stdout + out.stderr
-    assert ("not checked: TwoLayerNet (not implemented), conv_forward_naive (not implemented), max_pool_backward_naive"
+    assert ("not checked: FullyConnectedNet (not implemented), conv_forward_naive (not implemented), max_pool_backward_naive"
             " — no gradcheck check covers them, so the exit status says nothing about them") in out.stdout
 
 

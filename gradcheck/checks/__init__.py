@@ -6,7 +6,7 @@ oracle, and diagnoses failures (``gradcheck.diagnose``). The result is a
 :class:`CheckResult` of :class:`~gradcheck.compare.Comparison` records.
 """
 
-from gradcheck.checks.classifiers import check_linear_classifiers
+from gradcheck.checks.classifiers import check_linear_classifiers, check_two_layer_net
 from gradcheck.checks.epochs import check_nn_epoch, check_softmax_loss, check_softmax_regression_epoch
 from gradcheck.checks.functions import check_mlp_grads, check_two_layer_grads
 from gradcheck.checks.generic import check_function
@@ -18,4 +18,5 @@ __all__ = [
     "CheckResult", "GradientMismatch", "Inconclusive", "check_function", "check_layers", "check_linear_classifiers",
     "check_mlp_grads", "check_modules",
     "check_nn_epoch", "check_softmax_loss", "check_softmax_regression_epoch", "check_two_layer_grads",
+    "check_two_layer_net",
 ]

@@ -1,4 +1,5 @@
-"""CS231n assignment 1's linear classifiers: ``svm_loss_*`` and ``softmax_loss_*(W, X, y, reg) -> (loss, dW)``.
+"""CS231n assignment 1: the linear classifiers ``svm_loss_*`` / ``softmax_loss_*(W, X, y, reg) -> (loss, dW)``
+and ``TwoLayerNet.loss(X, y=None, reg)``.
 
 Each function defined is checked on problems shaped as the handout draws them
 (N examples ≠ C classes, D features, labels in [0, C)): its loss against an
@@ -169,3 +170,114 @@ def check_linear_classifiers(module: Any, *, seed: int = 0, require_stability: b
             results += _records(fn, name, kind, shape, seed, measured)
     return settle(getattr(module, "__name__", "classifiers"), "CS231n linear classifiers", results, seed,
                   require_stability=require_stability, precision=precision_summary(measured))
+
+
+# ---------------------------------------------------------------------------
+# neural_net.py: TwoLayerNet(input_size, hidden_size, output_size, std).loss(X, y=None, reg=0.0)
+
+NET_PARAMS = ("W1", "b1", "W2", "b2")
+NET_LOSS = equations.Equation("5 + ce + reg", "L = mean ℓ_ce(relu(XW₁ + b₁)W₂ + b₂, y) + reg·(ΣW₁² + ΣW₂²)")
+NET_EQUATIONS = {"W1": equations.EQ11, "W2": equations.EQ10,
+                 "b1": equations.Equation("15, bias", "∇b₁ = 1ᵀ ((S − I_y)/N W₂ᵀ ∘ relu'(XW₁ + b₁))"),
+                 "b2": equations.Equation("15, bias", "∇b₂ = 1ᵀ (S − I_y)/N")}
+NET_SHAPES = ((8, 5, 6, 3, 0.05), (5, 4, 3, 7, 0.0))  # (N, D, H, C, reg), N ≠ C
+
+
+def net_present(module: Any) -> bool:
+    """Whether ``module`` defines assignment 1's ``TwoLayerNet`` with a ``loss`` method."""
+    cls = getattr(module, "TwoLayerNet", None)
+    return isinstance(cls, type) and callable(getattr(cls, "loss", None))
+
+
+def net_oracle(params: dict[str, np.ndarray], X: np.ndarray, y: np.ndarray, reg: float,
+               scale: float) -> tuple[np.ndarray, float, dict[str, np.ndarray]]:
+    """Scores, loss and gradients of the handout's two-layer net, by JAX autodiff in float64."""
+    import jax
+    import jax.numpy as jnp
+
+    jax.config.update("jax_enable_x64", True)
+
+    def scores(p):
+        return jnp.maximum(0.0, jnp.asarray(X) @ p["W1"] + p["b1"]) @ p["W2"] + p["b2"]
+
+    def loss(p):
+        s = scores(p)
+        data = jnp.mean(jax.scipy.special.logsumexp(s, axis=1) - s[jnp.arange(len(y)), y])
+        return data + scale * reg * (jnp.sum(p["W1"] ** 2) + jnp.sum(p["W2"] ** 2))
+
+    p = {k: jnp.asarray(v, jnp.float64) for k, v in params.items()}
+    value, grads = jax.value_and_grad(loss)(p)
+    return np.asarray(scores(p)), float(value), {k: np.asarray(v) for k, v in grads.items()}
+
+
+def _net_problem(n: int, d: int, h: int, c: int, seed: int) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
+    """Parameters, X and y, every hidden pre-activation clear of ReLU's kink, float32 values."""
+    for attempt in range(100):
+        rng = np.random.default_rng([seed, n, d, h, c, attempt])
+        f32 = lambda a: a.astype(np.float32).astype(np.float64)
+        params = {"W1": f32(0.5 * rng.standard_normal((d, h))), "b1": f32(0.1 * rng.standard_normal(h)),
+                  "W2": f32(0.5 * rng.standard_normal((h, c))), "b2": f32(0.1 * rng.standard_normal(c))}
+        X = f32(rng.standard_normal((n, d)))
+        y = rng.integers(0, c, n)
+        if np.min(np.abs(X @ params["W1"] + params["b1"])) > problems.KINK_MARGIN:
+            return params, X, y
+    raise RuntimeError("could not draw a two-layer net clear of ReLU's kink")
+
+
+def _net_records(cls: type, shape: tuple[int, int, int, int, float], seed: int) -> list[Comparison]:
+    n, d, h, c, reg = shape
+    params, X, y = _net_problem(n, d, h, c, seed)
+    context = f"TwoLayerNet({d}, {h}, {c}), X {n}×{d}, reg={reg:g}"
+    ctx = dict(problem=context, seed=seed)
+
+    def fresh() -> Any:
+        net = cls(d, h, c)
+        net.params = {k: v.copy() for k, v in params.items()}
+        return net
+
+    try:
+        net = fresh()
+    except Exception as exc:
+        return [failed("TwoLayerNet", (), f"creating TwoLayerNet({d}, {h}, {c}) raised "
+                       f"{adapters.describe_exception(exc)}", witnesses=(YOURS, ORACLE), **ctx)]
+    call = adapters.call(net.loss, [X, y, reg], ["X", "y", "reg"])
+    out = call.output
+    if call.error or not (isinstance(out, (tuple, list)) and len(out) == 2 and isinstance(out[1], dict)):
+        why = (f"your TwoLayerNet.loss raised {call.error}" if call.error else
+               f"TwoLayerNet.loss(X, y, reg) must return (loss, grads) with grads a dict keyed like params; "
+               f"it returned {type(out).__name__}")
+        return [failed(f"TwoLayerNet {k}", params[k].shape, why, witnesses=(YOURS, ORACLE), **ctx) for k in NET_PARAMS]
+    value = adapters.as_float_array(out[0])
+    truths = {s: net_oracle(params, X, y, reg, s) for s in REGULARISATIONS}
+    scale = next((s for s, (_, v, _) in truths.items()
+                  if not isinstance(value, str) and np.size(value) == 1 and np.isclose(float(value), v, rtol=1e-5)), 1.0)
+    scores, loss, grads = truths[scale]
+    if reg:
+        ctx["problem"] = f"{context}; regularisation read as {REGULARISATIONS[scale].split(' (')[0]}"
+    records = [compare(value, np.array(loss), tensor="TwoLayerNet loss", witnesses=(YOURS, ORACLE), equation=NET_LOSS, **ctx)
+               if not isinstance(value, str) else failed("TwoLayerNet loss", (), value, **ctx)]
+    given = out[1]
+    for k in NET_PARAMS:
+        if k not in given:
+            records.append(failed(f"TwoLayerNet {k}", params[k].shape, f"grads has no key {k!r} (it has: "
+                                  f"{', '.join(map(str, given)) or 'nothing'})", witnesses=(YOURS, ORACLE), **ctx))
+            continue
+        got = adapters.as_float_array(given[k])
+        records.append(failed(f"TwoLayerNet {k}", params[k].shape, f"grads[{k!r}] is not numbers: {got}", **ctx)
+                       if isinstance(got, str) else
+                       compare(got, grads[k], tensor=f"TwoLayerNet {k}", witnesses=(YOURS, ORACLE),
+                               equation=NET_EQUATIONS[k], **ctx))
+    scored = adapters.call(fresh().loss, [X], ["X"])  # with y=None the handout's loss returns the scores
+    got = scored.error and f"your TwoLayerNet.loss(X) raised {scored.error}" or adapters.as_float_array(scored.output)
+    records.append(failed("TwoLayerNet scores", scores.shape, got, **ctx) if isinstance(got, str) else
+                   compare(got, scores, tensor="TwoLayerNet scores", witnesses=(YOURS, ORACLE), **ctx))
+    return records + mutation_records(call.mutated, context, seed)
+
+
+def check_two_layer_net(module: Any, *, seed: int = 0, require_stability: bool = False) -> CheckResult:
+    """Check assignment 1's ``TwoLayerNet.loss``: scores with y=None, else the loss and every gradient in params."""
+    cls = module.TwoLayerNet if isinstance(getattr(module, "TwoLayerNet", None), type) else module
+    results: list[Comparison] = []
+    for shape in NET_SHAPES:
+        results += _net_records(cls, shape, seed)
+    return settle("TwoLayerNet.loss", "CS231n two-layer net", results, seed, require_stability=require_stability)

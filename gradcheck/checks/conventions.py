@@ -41,6 +41,8 @@ CONVENTIONS: dict[str, tuple[Callable[[Any], bool], Callable[..., CheckResult]]]
     "modules": (lambda m: inspect.isclass(getattr(m, "Linear", None)), lambda m, o: check_modules(m, seed=o["seed"], require_stability=o["require_stability"])),
     "linear_classifiers": (classifiers.present, lambda m, o: classifiers.check_linear_classifiers(
         m, seed=o["seed"], require_stability=o["require_stability"])),
+    "two_layer_net": (classifiers.net_present, lambda m, o: classifiers.check_two_layer_net(
+        m, seed=o["seed"], require_stability=o["require_stability"])),
 }
 NAMES = tuple(CONVENTIONS)
 
@@ -79,7 +81,7 @@ def check_module(
         raise InvalidArgument(
             f"{getattr(module, '__name__', 'the code')} defines none of the functions gradcheck knows how to check "
             f"(two_layer_grads, mlp_grads, nn_epoch, softmax_regression_epoch, softmax_loss, affine_forward/"
-            f"affine_backward, class Linear, svm_loss_*/softmax_loss_*). Name the convention and the function, e.g. --convention two_layer_grads."
+            f"affine_backward, class Linear, svm_loss_*/softmax_loss_*, class TwoLayerNet). Name the convention and the function, e.g. --convention two_layer_grads."
         )
     if str(dtype) not in ("float64", "float32"):
         raise InvalidArgument(f"dtype must be 'float64' or 'float32'; got {dtype!r}.")
