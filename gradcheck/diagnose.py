@@ -3,11 +3,13 @@
 Each entry of the catalog is a hypothesis: "the user forgot σ'", "the user
 summed instead of averaging", … For each, gradcheck recomputes the gradient
 *with that mistake injected* into an otherwise textbook backprop and asks
-whether it reproduces the user's numbers. A diagnosis is stated only when one
-does; otherwise the cause is reported as unknown, with the evidence. A wrong
-confident diagnosis is worse than none, so a hypothesis that coincides with
-the correct gradient on the problem at hand (σ' at the activation, for ReLU)
-is never offered.
+whether it reproduces the user's numbers. Every case of a check testifies
+(:class:`Trial`), and a mistake is named only when it reproduces every failing
+case it would change, no passing case it would change, and no other mistake fits
+as well (:func:`settle`); otherwise the cause is reported as unknown, with the
+evidence. A wrong confident diagnosis is worse than none, so a hypothesis that
+coincides with the correct gradient on the problem at hand (σ' at the
+activation, for ReLU) is never offered.
 """
 
 from __future__ import annotations

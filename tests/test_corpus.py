@@ -55,7 +55,6 @@ def test_each_implementation_gets_its_expected_verdict_and_diagnosis(path):
         assert all(r.passed for r in results), report
     else:
         assert any(r.failures for r in results), report
-        diagnosed = [d for r in results for d in r.diagnoses]
         if module.DIAGNOSIS is not None:
             # Every failing comparison that has numbers to read names the file's mistake, in every case.
             readable = [c for r in results for c in r.failures if c.bug or "raised" not in (c.note or "")]

@@ -758,3 +758,12 @@ def test_without_a_sandbox_the_grader_refuses_unless_told_and_then_every_result_
     _, document, _ = grade(submission, spec, results, "--unsafe-no-sandbox", env=env)
     assert document["score"] == 4 and document["extra_data"]["unsafe_no_sandbox"] is True
     assert "Sandbox: none: graded with --unsafe-no-sandbox" in document["output"]
+
+
+def test_a_grading_worker_refuses_to_grade_once_its_command_is_gone():
+    """Also when the command is pid 1 (a container's entry point): only a changed parent means it died."""
+    code = "import os, sys; from gradcheck.grader.grade import die_with_parent; die_with_parent({}); print('grading')"
+    alive = subprocess.run([sys.executable, "-c", code.format("os.getppid()")], capture_output=True, text=True)
+    orphan = subprocess.run([sys.executable, "-c", code.format("os.getppid() + 1")], capture_output=True, text=True)
+    assert (alive.returncode, alive.stdout.strip()) == (0, "grading")
+    assert (orphan.returncode, orphan.stdout) == (1, "")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import sys
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
@@ -76,7 +77,8 @@ def grade_all(submissions: Path, spec: Spec, out: Path, *, jobs: int = 2, allow_
         print(f"{len(folders) - len(todo)} of {len(folders)} already graded; grading the other {len(todo)}",
               file=progress)
     total = sum(c.weight for c in spec.checks)
-    with ProcessPoolExecutor(max_workers=max(1, jobs), initializer=die_with_parent) as pool:
+    with ProcessPoolExecutor(max_workers=max(1, jobs), initializer=die_with_parent,
+                             initargs=(os.getpid(),)) as pool:
         futures = {pool.submit(_grade_one, str(f), str(spec.path), str(out), allow_unsafe): f for f in todo}
         for finished, future in enumerate(as_completed(futures), start=len(folders) - len(todo) + 1):
             folder = futures[future]

@@ -188,7 +188,7 @@ def grade_supervised(submission: Path, spec: Spec, *, hide: Sequence[Path] = (),
     from concurrent.futures import ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
 
-    with ProcessPoolExecutor(max_workers=1, initializer=die_with_parent) as pool:
+    with ProcessPoolExecutor(max_workers=1, initializer=die_with_parent, initargs=(os.getpid(),)) as pool:
         try:
             return pool.submit(grade, submission, spec, hide=hide, allow_unsafe=allow_unsafe).result()
         except BrokenProcessPool:
@@ -199,11 +199,11 @@ def grade_supervised(submission: Path, spec: Spec, *, hide: Sequence[Path] = (),
         failed_grading(check, number, why) for number, check in enumerate(spec.checks, start=1)), 0.0)
 
 
-def die_with_parent() -> None:
-    """Make this grading process (a worker of a pool) die with the command that started it, so that
+def die_with_parent(parent: int) -> None:
+    """Make this grading process (a worker of a pool started by ``parent``) die with that command, so that
     killing ``gradcheck grade`` also stops the sandboxes it holds (each dies with its grader)."""
     import ctypes
 
     ctypes.CDLL(None, use_errno=True).prctl(1, 9, 0, 0, 0)  # PR_SET_PDEATHSIG, SIGKILL
-    if os.getppid() == 1:  # the command died before this line: do not grade for nobody
+    if os.getppid() != parent:  # the command died before the line above: do not grade for nobody
         os._exit(1)
