@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import ast
 import inspect
-import re
 import textwrap
 from dataclasses import dataclass
 from typing import Any, Iterable
 
 # What each convention's check calls, by name (the layer checks take every σ they know).
-_LAYER = re.compile(r"^(affine|relu|sigmoid|tanh)_(forward|backward)$|^softmax_loss$")
+# Checks that leave a handout's unimplemented functions alone (a layers.py is mostly stubs at first).
+SKIPS_STUBS = {"layers"}
 _MODULE_CLASSES = ("Linear", "ReLU", "Sigmoid", "Tanh", "SoftmaxCrossEntropy")
 
 
@@ -45,7 +45,9 @@ def covered(convention: str, names: Iterable[str]) -> set[str]:
     """The names of ``names`` that the check of ``convention`` calls."""
     names = set(names)
     if convention == "layers":
-        return {n for n in names if _LAYER.match(n)}
+        from gradcheck.checks.layers import covers
+
+        return covers(names)
     if convention == "modules":
         return names & set(_MODULE_CLASSES)
     if convention == "two_layer_net":
@@ -82,21 +84,44 @@ def is_stub(value: Any) -> bool:
 
 
 def _empty(function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
-    """pass, ``...``, a docstring, ``return``/``return None`` and ``raise NotImplementedError`` only,
-    after any assignments of None (CS231n's ``dx, dw = None, None`` … ``return dx, dw``)."""
+    """pass, ``...``, a docstring, ``return``/``return None`` and ``raise NotImplementedError`` only, after
+    assignments of None or of what was passed in (CS231n's ``dx, dw = None, None`` … ``return dx, dw``, and
+    its forwards' ``out = None`` … ``cache = (x, w, b, conv_param)`` … ``return out, cache``)."""
+    arguments = function.args
+    given = {a.arg for a in arguments.posonlyargs + arguments.args + arguments.kwonlyargs}
     nones: set[str] = set()
     for statement in function.body:
         if isinstance(statement, ast.Pass) or (isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant)):
             continue
-        if isinstance(statement, ast.Assign) and _is_none(statement.value):
-            nones |= {t.id for target in statement.targets for t in ast.walk(target) if isinstance(t, ast.Name)}
+        if isinstance(statement, ast.Assign) and _inert(statement.value, nones | given):
+            for target in statement.targets:
+                pairs = (zip(target.elts, statement.value.elts) if isinstance(target, ast.Tuple)
+                         and isinstance(statement.value, ast.Tuple) and len(target.elts) == len(statement.value.elts)
+                         else [(target, statement.value)])
+                for name, value in pairs:
+                    bound = {t.id for t in ast.walk(name) if isinstance(t, ast.Name)}
+                    nones, given = (nones | bound, given - bound) if _is_none(value, nones) else (nones - bound, given | bound)
             continue
-        if isinstance(statement, ast.Return) and (statement.value is None or _is_none(statement.value, nones)):
+        if isinstance(statement, ast.Return) and (statement.value is None or _returns_nothing(statement.value, nones, given)):
             continue
         if isinstance(statement, ast.Raise) and statement.exc is not None and "NotImplementedError" in ast.unparse(statement.exc):
             continue
         return False
     return True
+
+
+def _returns_nothing(node: ast.AST, nones: set[str], given: set[str]) -> bool:
+    """None, or a tuple of Nones and inputs passed through with at least one None: nothing was computed."""
+    if _is_none(node, nones):
+        return True
+    return isinstance(node, ast.Tuple) and _inert(node, nones | given) and any(_is_none(e, nones) for e in node.elts)
+
+
+def _inert(node: ast.AST, names: set[str]) -> bool:
+    """None, a name (bound to None or passed in), or a tuple or list of those: a value nothing was computed for."""
+    if isinstance(node, (ast.Tuple, ast.List)):
+        return all(_inert(e, names) for e in node.elts)
+    return _is_none(node) or (isinstance(node, ast.Name) and node.id in names)
 
 
 def _is_none(node: ast.AST, names: set[str] = frozenset()) -> bool:
@@ -113,6 +138,7 @@ def _is_none(node: ast.AST, names: set[str] = frozenset()) -> bool:
 def of(module: Any, conventions: Iterable[str]) -> Coverage:
     """What ``module`` defines beyond what the checks of ``conventions`` cover."""
     names = defined(module)
-    checked = set().union(*(covered(c, names) for c in conventions)) if conventions else set()
+    implemented = {n for n, value in names.items() if not is_stub(value)}
+    checked = set().union(*(covered(c, implemented if c in SKIPS_STUBS else names) for c in conventions)) if conventions else set()
     unchecked = tuple(sorted(n for n in names if n not in checked))
     return Coverage(unchecked, tuple(n for n in unchecked if is_stub(names[n])))

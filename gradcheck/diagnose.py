@@ -112,6 +112,34 @@ CATALOG: dict[str, Bug] = _bugs(
      "assign the gradient in backward (self.dW = …), or zero it before each pass"),
     ("stale_cache", "a layer keeps the input of an earlier forward pass: the second backward uses stale values",
      "store the input on every forward call"),
+    ("normalization_mean_terms_missing", "the normalization's backward treats the mean and the variance as "
+     "constants: dx = dout·γ/√(var + ε) leaves out the paths through μ and σ²",
+     "add both paths: dx = γ/(N·√(var + ε))·(N·dout − Σdout − x̂·Σ(dout·x̂)), the sums over the axes you "
+     "normalize over (N of them)"),
+    ("batchnorm_eps_outside_sqrt", "test mode divides by √var + ε instead of √(var + ε)",
+     "normalize with np.sqrt(running_var + eps), as in training"),
+    ("running_average_swapped", "the running statistics weight the batch by momentum and the old value by "
+     "1 − momentum, the other way round",
+     "running_mean = momentum * running_mean + (1 - momentum) * sample_mean (and the same for the variance)"),
+    ("dropout_not_scaled", "training-mode dropout does not divide the kept units by the keep probability "
+     "(the handout's dropout is inverted: test mode does nothing, so training must scale)",
+     "mask = (np.random.rand(*x.shape) < p) / p with p the keep probability; dx = dout * mask uses the same mask"),
+    ("dropout_p_inverted", "p is read the opposite way to your docstring: the units kept are 1 − p of them",
+     "follow the docstring: keep a unit when rand < p if p is the keep probability, when rand ≥ p if it is the "
+     "drop probability"),
+    ("dropout_test_mode_scaled", "test-mode dropout changes x; with inverted dropout test mode is the identity",
+     "return x unchanged in test mode (out = x)"),
+    ("max_pool_gradient_to_every_element", "max-pool backward sends each window's gradient to every element of "
+     "the window instead of to its maximum only",
+     "add dout[n, c, i, j] only where the window equals its maximum: dx_window += (window == window.max()) * "
+     "dout[n, c, i, j]"),
+    ("max_pool_overlap_overwritten", "max-pool backward assigns (=) the gradient where windows overlap instead "
+     "of adding it (+=), so an element that is the maximum of two windows keeps one window's gradient",
+     "accumulate into dx with +=, since overlapping windows can share their maximum"),
+    ("conv_padding_not_removed", "conv backward returns the gradient of the padded input: dx still has the "
+     "padding", "slice the padding off: dx = dx_pad[:, :, pad:pad + H, pad:pad + W]"),
+    ("conv_pad_zero_slice", "dx is sliced with [pad:-pad], which is empty when pad = 0",
+     "slice with [pad:pad + H, pad:pad + W], which is right for every pad"),
 )
 
 

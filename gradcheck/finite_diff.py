@@ -105,6 +105,7 @@ class _Probe:
         self.curvature = 0.0
         self.find_kinks = find_kinks and region is None  # Richardson spends 2 more evaluations to find them
         self.eps = np.finfo(np.float64).eps  # until f's own precision is known
+        self.truncation = False  # count Richardson's truncation in its error (steps sized for float32 are large)
         self.f0 = self.value(x.copy(), complex_ok=False) if f0 is None else float(f0)
         if not np.isfinite(self.f0):
             raise InvalidArgument(f"f(x) must be finite to differentiate it; got {self.f0}.")
@@ -162,7 +163,13 @@ class _Probe:
             return np.nan, 0.0, why
         if self.find_kinks and self._kinked(direction, h, s1, self.curvature, err_fine):
             return np.nan, 0.0, BLACK_BOX_KINK_REASON
-        return _richardson(coarse, fine), _richardson(-err_coarse, err_fine), None
+        value, error = _richardson(coarse, fine), _richardson(-err_coarse, err_fine)
+        if self.truncation:
+            # Steps sized for float32 are ~60× those for float64 (ε^{1/5}), so the O(h⁴) truncation no longer
+            # vanishes under the tolerance. |R − D(h/2)| is Richardson's own error estimate: it is dominated by
+            # D(h/2)'s O(h²) truncation, which bounds R's.
+            error += abs(value - fine)
+        return value, error, None
 
     def _kinked(self, direction: np.ndarray, h: float, s1: float, s2: float, noise: float) -> bool:
         """Whether f has a kink within h of x, told from f alone (no ``region`` to ask).
@@ -249,6 +256,13 @@ def stacked(
     return values, np.where(np.isnan(values), 0.0, error), reasons
 
 
+def _narrow(probe: _Probe, precision: np.dtype | None) -> None:
+    """Size steps and errors for f computing in ``precision`` when that is narrower than float64."""
+    if precision is not None and np.dtype(precision).kind == "f" and np.dtype(precision).itemsize < 8:
+        probe.eps = max(probe.eps, float(np.finfo(precision).eps))
+        probe.truncation = True
+
+
 def _prepare(x: np.ndarray) -> np.ndarray:
     return np.array(as_float_array("x", x), dtype=np.float64, copy=True)
 
@@ -272,8 +286,7 @@ def gradient(
     check_choice("method", method, METHODS)
     x0 = _prepare(x)
     probe = _Probe(f, x0, region, find_kinks=True)
-    if precision is not None and np.dtype(precision).kind == "f":
-        probe.eps = max(probe.eps, float(np.finfo(precision).eps))
+    _narrow(probe, precision)
     estimate = getattr(probe, method)
     steps = step_size(x0, method, probe.eps) if step is None else np.full(x0.shape, check_positive_float("step", step))
     values = np.full(x0.shape, np.nan)
@@ -303,17 +316,18 @@ def direction(v: np.ndarray, shape: tuple[int, ...], of: str) -> tuple[np.ndarra
 
 def directional(
     f: Function, x: np.ndarray, v: np.ndarray, *, method: str = "richardson", region: Region | None = None,
-    f0: float | None = None,
+    f0: float | None = None, precision: np.dtype | None = None,
 ) -> Directional:
     """Estimate ∇f(x)·v in 2 (central), 4 (Richardson) or 1 (complex) evaluations, plus f(x) unless ``f0`` gives it.
 
     The step is taken along v/‖v‖ and the result scaled back by ‖v‖, so the
-    size of v never pushes the step across a kink.
+    size of v never pushes the step across a kink. ``precision`` is as for :func:`gradient`.
     """
     check_choice("method", method, METHODS)
     x0 = _prepare(x)
     v, norm = direction(v, x0.shape, "x")
     probe = _Probe(f, x0, region, f0)
+    _narrow(probe, precision)
     h = float(np.max(step_size(np.array([np.max(np.abs(x0), initial=0.0)]), method, probe.eps)))
     value, error, why = getattr(probe, method)(v / norm, h)
     return Directional(value * norm, error * norm, why is None, method, probe.evaluations, why)

@@ -43,6 +43,11 @@ def module_of(source: str, name: str = "student") -> types.ModuleType:
 
 @pytest.mark.parametrize("source, stub", [
     ("def f(x):\n    pass\n", True),
+    # CS231n's starter forwards: out = None, the cache packed from the inputs, return out, cache
+    ("def f(x, w, b, conv_param):\n    out = None\n    pass\n    cache = (x, w, b, conv_param)\n    return out, cache\n", True),
+    ("def f(dout, cache):\n    dx, x = None, cache\n    pass\n    return dx\n", True),
+    ("def f(x, w):\n    out = x\n    cache = (x, w)\n    return out, cache\n", False),
+    ("def f(x, w):\n    out = x.dot(w)\n    return out, (x, w)\n", False),
     ("def f(x):\n    '''TODO'''\n    return None\n", True),
     ("def f(x):\n    raise NotImplementedError('question 3')\n", True),
     ("def f(dout, cache):\n    dx, dw = None, None\n    pass\n    return dx, dw\n", True),
@@ -81,9 +86,10 @@ def test_checking_one_function_lists_nothing_else(tmp_path):
 
 def test_each_convention_covers_exactly_what_its_check_calls():
     names = {"affine_forward", "affine_backward", "relu_forward", "relu_backward", "softmax_loss", "svm_loss",
-             "batchnorm_forward", "Linear", "ReLU", "Dropout"}
+             "batchnorm_forward", "conv_backward_naive", "layer_helper", "Linear", "ReLU", "Dropout"}
+    # a backward without its forward cannot be run: nothing makes its cache
     assert coverage.covered("layers", names) == {"affine_forward", "affine_backward", "relu_forward",
-                                                 "relu_backward", "softmax_loss"}
+                                                 "relu_backward", "softmax_loss", "svm_loss", "batchnorm_forward"}
     assert coverage.covered("modules", names) == {"Linear", "ReLU"}
     assert coverage.covered("nn_epoch", {"nn_epoch", "softmax_loss"}) == {"nn_epoch"}
 

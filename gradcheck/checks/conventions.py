@@ -7,7 +7,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from gradcheck.checks import classifiers
+from gradcheck.checks import classifiers, layers
 from gradcheck.checks.epochs import check_nn_epoch, check_softmax_loss, check_softmax_regression_epoch
 from gradcheck.checks.functions import check_mlp_grads, check_two_layer_grads
 from gradcheck.checks.layers import check_layers
@@ -35,9 +35,10 @@ CONVENTIONS: dict[str, tuple[Callable[[Any], bool], Callable[..., CheckResult]]]
                                                                              batch=o["batch"], seed=o["seed"],
                                                                              dtype=o["dtype"],
                                                                              require_stability=o["require_stability"])),
-    "softmax_loss": (lambda m: _function("softmax_loss")(m) and not _function("affine_forward")(m),
+    "softmax_loss": (lambda m: _function("softmax_loss")(m) and not layers.present(m),
                      lambda m, o: check_softmax_loss(m.softmax_loss, seed=o["seed"], require_stability=o["require_stability"])),
-    "layers": (_function("affine_forward"), lambda m, o: check_layers(m, seed=o["seed"], require_stability=o["require_stability"])),
+    "layers": (layers.present, lambda m, o: check_layers(m, activations=o["activations"], seed=o["seed"],
+                                                         require_stability=o["require_stability"])),
     "modules": (lambda m: inspect.isclass(getattr(m, "Linear", None)), lambda m, o: check_modules(m, seed=o["seed"], require_stability=o["require_stability"])),
     "linear_classifiers": (classifiers.present, lambda m, o: classifiers.check_linear_classifiers(
         m, seed=o["seed"], require_stability=o["require_stability"])),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from gradcheck.compare import STABILITY, Comparison, Verdict
+from gradcheck.diagnose import CATALOG
 from gradcheck.report import render, summary
 
 RERUN = "re-run with another seed (--seed N, --gradcheck-seed=N or seed=N)"
@@ -65,6 +66,29 @@ class CheckResult:
         """The distinct bug ids diagnosed, in order of first appearance."""
         return tuple(dict.fromkeys(c.bug for c in self.failures if c.bug))
 
+    def functions(self) -> tuple[tuple[str, Verdict, str | None], ...]:
+        """One verdict per function, when the check called several: (name, verdict, the first diagnosis's cause).
+
+        A record belongs to the function its tensor is named after (``batchnorm_backward dx``); a check whose
+        records do not all name one (an MLP's ``W1``) has no per-function verdicts.
+        """
+        groups: dict[str, list[Comparison]] = {}
+        for c in self.comparisons:
+            name = c.tensor.split(" ", 1)[0]
+            if " " not in c.tensor or "_" not in name:
+                return ()
+            groups.setdefault(name, []).append(c)
+        if len(groups) < 2:
+            return ()
+        rows = []
+        for name, records in groups.items():
+            failing = [c for c in records if c.verdict is Verdict.FAIL]
+            verdict = (Verdict.FAIL if failing else Verdict.INCONCLUSIVE
+                       if any(c.verdict is Verdict.INCONCLUSIVE for c in records) else Verdict.PASS)
+            cause = next((CATALOG[c.bug].cause for c in failing if c.bug in CATALOG), None)
+            rows.append((name, verdict, cause))
+        return tuple(rows)
+
     def headline(self) -> str:
         """One line: ``two_layer_grads: FAIL, 3 of 8 comparisons failed (seed 0)``."""
         where = f"({self.convention}, seed {self.seed})"
@@ -86,6 +110,9 @@ class CheckResult:
         into the tensor's own block.
         """
         lines = [self.headline()]
+        functions = self.functions()
+        lines += ["  per function:"] * bool(functions) + [
+            f"    {verdict.value.upper():<12} {name}" + (f": {cause}" if cause else "") for name, verdict, cause in functions]
         lines += [f"  precision: {self.precision}"] if self.precision else []
         lines += [f"  unsupported: {u}" for u in self.unsupported]
         lines += [f"  WARNING {STABILITY}: {w.tensor}{' ' + str(w.expected_shape) if w.expected_shape else ''}: "

@@ -1,0 +1,215 @@
+"""CS231n assignment 2's layers.py: every function gets its own verdict, and each mistake fails where it is made.
+
+The correct file in tests/cs231n_a2 implements every function of the handout; each mistake of
+tests/cs231n_a2/mistakes.py replaces one function. A set of mistakes, one per function, is checked in one
+file: the functions each one breaks fail (with the mistake's name where it is catalogued), and every
+other function still passes.
+"""
+
+from __future__ import annotations
+
+import pathlib
+import sys
+import types
+
+import numpy as np
+import pytest
+
+from gradcheck import coverage
+from gradcheck.checks import cs231n
+from gradcheck.checks.conventions import check_module, detect
+from gradcheck.checks.layers import check_layers, covers
+from gradcheck.compare import Verdict
+
+HERE = pathlib.Path(__file__).parent / "cs231n_a2"
+sys.path.insert(0, str(HERE))
+from mistakes import FIRST, SECOND  # noqa: E402
+
+CORRECT = (HERE / "layers.py").read_text()
+A2 = ("affine_forward", "affine_backward", "relu_forward", "relu_backward", "batchnorm_forward", "batchnorm_backward",
+      "batchnorm_backward_alt", "layernorm_forward", "layernorm_backward", "dropout_forward", "dropout_backward",
+      "conv_forward_naive", "conv_backward_naive", "max_pool_forward_naive", "max_pool_backward_naive",
+      "spatial_batchnorm_forward", "spatial_batchnorm_backward", "spatial_groupnorm_forward",
+      "spatial_groupnorm_backward", "svm_loss", "softmax_loss")
+
+
+def module_of(source: str, name: str = "layers") -> types.ModuleType:
+    module = types.ModuleType(name)
+    module.__file__ = str(HERE / f"{name}.py")
+    exec(compile(source, f"{name}.py", "exec"), module.__dict__)
+    return module
+
+
+@pytest.fixture(scope="module")
+def correct():
+    return check_layers(module_of(CORRECT))
+
+
+def test_the_complete_correct_file_passes_with_one_verdict_per_function(correct):
+    assert correct.passed, correct.render()
+    verdicts = {name: verdict for name, verdict, _ in correct.functions()}
+    assert set(A2) <= set(verdicts) and set(verdicts) - set(A2) == {"relu_network"}
+    assert set(verdicts.values()) == {Verdict.PASS}
+    assert "  per function:" in correct.render()
+
+
+def test_every_backward_meets_both_witnesses(correct):
+    for name in A2:
+        if "backward" in name:
+            witnesses = {c.witnesses[1] for c in correct.comparisons if c.tensor.split(" ")[0] == name}
+            assert witnesses == {"JAX (float64)", "finite differences of your forward"} or name.startswith(
+                ("affine", "relu")) and "finite differences of your forward" in witnesses, (name, witnesses)
+
+
+def test_large_inputs_are_differenced_along_directions_small_ones_entry_by_entry(correct):
+    conv_dx = [c for c in correct.comparisons if c.tensor.startswith("conv_backward_naive dx·v")]
+    conv_db = [c for c in correct.comparisons if c.tensor == "conv_backward_naive db" and "finite" in c.witnesses[1]]
+    assert conv_dx and conv_db and all(c.expected_shape == () for c in conv_dx)
+
+
+def test_the_file_is_detected_as_layers_and_nothing_it_defines_goes_unchecked():
+    module = module_of(CORRECT)
+    assert detect(module) == ("layers",)
+    assert coverage.of(module, ("layers",)).unchecked == ()
+    assert covers(A2) == set(A2)
+
+
+def test_the_sandwiches_of_layer_utils_are_checked_too():
+    sandwiches = ("affine_relu_forward", "affine_relu_backward", "conv_relu_forward", "conv_relu_backward",
+                  "conv_relu_pool_forward", "conv_relu_pool_backward")
+    source = CORRECT + (HERE / "layer_utils.py").read_text().replace("from layers import *", "")
+    result = check_layers(module_of(source, "layer_utils"))
+    verdicts = {name: verdict for name, verdict, _ in result.functions()}
+    assert result.passed, result.render()
+    assert all(verdicts[name] is Verdict.PASS for name in sandwiches)
+
+
+def _with(mistakes: dict) -> types.ModuleType:
+    return module_of(CORRECT + "".join(m.source for m in mistakes.values()))
+
+
+def test_there_are_two_mistakes_for_every_function_of_the_handout():
+    assert sorted(m.function for m in FIRST.values()) == sorted(A2) == sorted(m.function for m in SECOND.values())
+
+
+def _part(mistakes: dict, backward: bool) -> dict:
+    """The mistakes in backwards, or those elsewhere: a forward that raises leaves its backward nothing to run."""
+    return {k: m for k, m in mistakes.items() if ("backward" in m.function) == backward}
+
+
+@pytest.mark.parametrize("mistakes", [_part(FIRST, False), _part(FIRST, True), _part(SECOND, False), _part(SECOND, True)],
+                         ids=["first, forwards", "first, backwards", "second, forwards", "second, backwards"])
+def test_each_mistake_fails_the_functions_it_breaks_and_no_other(mistakes):
+    result = check_layers(_with(mistakes))
+    broken = {f for m in mistakes.values() for f in (m.function, *m.also)}
+    verdicts = {name: verdict for name, verdict, _ in result.functions()}
+    failing = {name for name, verdict in verdicts.items() if verdict is Verdict.FAIL}
+    assert failing == broken, result.render()
+    # a backward whose forward gave nothing is not judged at all: not a pass, not a failure of its own
+    assert all(verdicts[name] is Verdict.PASS for name in verdicts if name not in broken
+               and not (name.endswith(("backward", "backward_naive")) and verdicts[name] is Verdict.INCONCLUSIVE))
+    for label, mistake in mistakes.items():
+        bugs = {c.bug for c in result.failures if c.tensor.split(" ")[0] == mistake.function}
+        if mistake.bug is not None:
+            assert mistake.bug in bugs, (label, bugs)
+        else:
+            assert not bugs - {None}, (label, bugs)  # nothing catalogued fits: the cause stays unknown
+
+
+def test_python_2_division_is_reported_as_what_it_is():
+    result = check_layers(_with({"py2": FIRST["Python 2 division in the output size"]}))
+    (record, *_) = [c for c in result.failures if c.tensor == "conv_forward_naive out"]
+    assert "TypeError" in record.note and "use" not in record.note.split("TypeError")[0]
+    assert "// " in record.note or "//" in record.note
+
+
+@pytest.mark.parametrize("docstring, meaning", [
+    ("p: Dropout parameter. We keep each neuron output with probability p.", "keep"),
+    ("p: Dropout parameter. We drop each neuron output with probability p.", "drop"),
+    ("p: Dropout parameter.", None),
+])
+def test_dropout_reads_p_from_its_docstring_or_else_from_what_it_does(docstring, meaning):
+    keeps = meaning != "drop"
+    source = CORRECT + f'''
+def dropout_forward(x, dropout_param):
+    """{docstring}"""
+    p, mode = dropout_param["p"], dropout_param["mode"]
+    np.random.seed(dropout_param["seed"])
+    mask = None
+    out = x
+    if mode == "train":
+        mask = (np.random.rand(*x.shape) {"<" if keeps else ">="} p) / {"p" if keeps else "(1 - p)"}
+        out = x * mask
+    return out, (dropout_param, mask)
+'''
+    result = check_layers(module_of(source))
+    assert result.passed, result.render()
+    problems = {c.problem for c in result.comparisons if c.tensor.startswith("dropout_forward")}
+    said = "from your docstring" if meaning else "from what your code does"
+    assert all(f"p read as the probability to {'keep' if keeps else 'drop'} a unit, {said}" in p for p in problems)
+
+
+def test_an_unseeded_dropout_mask_fails_because_nothing_can_replay_it():
+    source = CORRECT.replace('    if "seed" in dropout_param:\n        np.random.seed(dropout_param["seed"])\n', "")
+    result = check_layers(module_of(source))
+    assert any("np.random.seed(dropout_param['seed'])" in (c.note or "") for c in result.failures)
+
+
+def test_groupnorm_gamma_takes_the_shape_its_docstring_gives():
+    with_c = CORRECT.replace("of shape (1, C, 1, 1)", "of shape (C,)").replace(
+        "    out = gamma * x_hat + beta\n    return out, (x_hat, gamma, std, G)",
+        "    out = gamma[None, :, None, None] * x_hat + beta[None, :, None, None]\n    return out, (x_hat, gamma, std, G)").replace(
+        "    dbeta = dout.sum(axis=(0, 2, 3), keepdims=True)\n    dgamma = np.sum(dout * x_hat, axis=(0, 2, 3), keepdims=True)\n"
+        "    dx_hat = (dout * gamma).reshape(N, G, -1)",
+        "    dbeta = dout.sum(axis=(0, 2, 3))\n    dgamma = np.sum(dout * x_hat, axis=(0, 2, 3))\n"
+        "    dx_hat = (dout * gamma[None, :, None, None]).reshape(N, G, -1)")
+    assert with_c != CORRECT
+    result = check_layers(module_of(with_c))
+    assert result.passed, result.render()
+    shapes = {c.expected_shape for c in result.comparisons if c.tensor == "spatial_groupnorm_backward dgamma"}
+    assert shapes == {(4,), (6,)}
+
+
+def test_a_handout_stub_is_left_alone_and_listed_as_not_implemented(tmp_path):
+    stub = '''
+def conv_backward_naive(dout, cache):
+    dx, dw, db = None, None, None
+    ###########################################################################
+    # TODO: Implement the convolutional backward pass.                        #
+    ###########################################################################
+    pass
+    return dx, dw, db
+'''
+    path = tmp_path / "stub_layers.py"  # a stub is told by its source, so the source must be a file
+    path.write_text(CORRECT + stub)
+    from gradcheck.adapters import load
+
+    module, _ = load(str(path))
+    result = check_layers(module)
+    assert result.passed and not any(c.tensor.startswith("conv_backward_naive") for c in result.comparisons)
+    assert coverage.of(module, ("layers",)).lines()[0].startswith("not checked: conv_backward_naive (not implemented)")
+
+
+def test_a_layer_that_rounds_to_float32_is_judged_as_float32_and_a_wrong_one_still_fails():
+    narrow = CORRECT.replace("def layernorm_forward(x, gamma, beta, ln_param):\n",
+                             "def layernorm_forward(x, gamma, beta, ln_param):\n    x = x.astype(np.float32)\n")
+    assert narrow != CORRECT
+    result = check_layers(module_of(narrow))
+    assert result.passed, result.render()
+    assert "layernorm" in (result.precision or "")
+    wrong = narrow + SECOND["layernorm backward without the mean terms"].source
+    failing = {c.tensor.split(" ")[0] for c in check_layers(module_of(wrong)).failures}
+    assert failing == {"layernorm_backward"}
+
+
+def test_the_layers_are_drawn_clear_of_their_kinks():
+    rng = np.random.default_rng(0)
+    for case in cs231n.BY_NAME["max_pool"].draw(rng):
+        (x,) = case.arrays
+        assert len(np.unique(x)) == x.size and np.min(np.diff(np.sort(x.ravel()))) >= cs231n.MARGIN
+
+
+def test_only_the_activations_a_file_defines_are_asked_for_unless_more_are_named(correct):
+    assert correct.unsupported == ()
+    asked = check_layers(module_of(CORRECT.split("def batchnorm_forward")[0]), activations=("relu", "tanh"))
+    assert asked.unsupported == ("tanh: tanh_forward/tanh_backward not defined",)
