@@ -140,6 +140,17 @@ CATALOG: dict[str, Bug] = _bugs(
      "padding", "slice the padding off: dx = dx_pad[:, :, pad:pad + H, pad:pad + W]"),
     ("conv_pad_zero_slice", "dx is sliced with [pad:-pad], which is empty when pad = 0",
      "slice with [pad:pad + H, pad:pad + W], which is right for every pad"),
+    ("rnn_no_backprop_through_time", "the RNN backward does not carry the gradient back through time: each "
+     "step sees only its own dh[:, t], not the gradient flowing from step t + 1 through Wh",
+     "loop t from T − 1 down to 0 with dprev = 0 first; feed dh[:, t] + dprev into the step backward and keep its "
+     "dprev_h for step t − 1"),
+    ("lstm_cell_path_missing", "the cell's gradient misses the path through next_h: dnext_c alone reaches the "
+     "cell, without dnext_h ∘ o ∘ (1 − tanh²(next_c))",
+     "dc = dnext_c + dnext_h * o * (1 - np.tanh(next_c) ** 2)"),
+    ("embedding_overwritten", "dW[x] = dout assigns, so a word used more than once keeps one of its gradients "
+     "instead of their sum", "accumulate: np.add.at(dW, x, dout)"),
+    ("mask_ignored", "the mask is ignored: time steps it marks as padding count in the loss and get a gradient",
+     "multiply each step's loss and its dx by mask (dx *= mask[:, :, None])"),
 )
 
 

@@ -108,15 +108,20 @@ def svm_loss(x, *, y):
     return jnp.sum(jnp.where(others, margins, 0.0)) / x.shape[0]
 
 
-def forward(fn: Callable, inputs: tuple[np.ndarray, ...], settings: dict) -> np.ndarray:
-    """``fn(*inputs, **settings)`` in float64, as a numpy array."""
-    return _compiled(fn, settings, len(inputs), False)(*(np.asarray(a, np.float64) for a in inputs))
+def forward(fn: Callable, inputs: tuple[np.ndarray, ...], settings: dict) -> Any:
+    """``fn(*inputs, **settings)`` in float64: an array, or a tuple of arrays for a layer with several outputs."""
+    out = _compiled(fn, settings, len(inputs), False)(*(np.asarray(a, np.float64) for a in inputs))
+    return tuple(np.asarray(o) for o in out) if isinstance(out, tuple) else np.asarray(out)
 
 
-def vjp(fn: Callable, inputs: tuple[np.ndarray, ...], settings: dict, cotangent: np.ndarray) -> tuple[np.ndarray, ...]:
-    """∂⟨cotangent, fn(*inputs, **settings)⟩/∂input for every input, by ``jax.vjp`` in float64."""
+def vjp(fn: Callable, inputs: tuple[np.ndarray, ...], settings: dict, cotangent: Any) -> tuple[np.ndarray, ...]:
+    """∂⟨cotangent, fn(*inputs, **settings)⟩/∂input for every input, by ``jax.vjp`` in float64.
+
+    ``cotangent`` is an array, or a tuple of them for a layer with several outputs.
+    """
     args = tuple(np.asarray(a, np.float64) for a in inputs)
-    return tuple(np.asarray(g) for g in _compiled(fn, settings, len(inputs), True)(*args, np.asarray(cotangent, np.float64)))
+    cot = tuple(np.asarray(c, np.float64) for c in cotangent) if isinstance(cotangent, tuple) else np.asarray(cotangent, np.float64)
+    return tuple(np.asarray(g) for g in _compiled(fn, settings, len(inputs), True)(*args, cot))
 
 
 def _compiled(fn: Callable, settings: dict, count: int, pullback: bool) -> Callable:
@@ -124,8 +129,82 @@ def _compiled(fn: Callable, settings: dict, count: int, pullback: bool) -> Calla
     jax = _jax()
     bound = lambda *a: fn(*a, **settings)
     if not pullback:
-        return lambda *a: np.asarray(jax.jit(bound)(*a))
+        return jax.jit(bound)
+
     def run(*a):
         out, back = jax.vjp(bound, *a[:count])
-        return back(a[count].reshape(out.shape))
+        cot = a[count]
+        return back(tuple(c.reshape(o.shape) for c, o in zip(cot, out)) if isinstance(out, tuple) else cot.reshape(out.shape))
     return jax.jit(run)
+
+
+# ---------------------------------------------------------------------------
+# Assignment 3: recurrent layers (rnn_layers.py)
+
+
+def rnn_step(x, prev_h, Wx, Wh, b, *, carried: bool = True):
+    """next_h = tanh(x Wx + prev_h Wh + b). ``carried=False`` holds prev_h constant (a hypothesis)."""
+    jax = _jax()
+    if not carried:
+        prev_h = jax.lax.stop_gradient(prev_h)
+    return _np().tanh(x @ Wx + prev_h @ Wh + b)
+
+
+def rnn(x, h0, Wx, Wh, b, *, carried: bool = True):
+    """The hidden states of a vanilla RNN over x (N, T, D) from h0 (N, H): h (N, T, H).
+
+    ``carried=False`` cuts the path from each step to the next (a hypothesis: no backprop through time).
+    """
+    h, states = h0, []
+    for t in range(x.shape[1]):
+        h = rnn_step(x[:, t], h, Wx, Wh, b, carried=carried or t == 0)  # h0 always reaches the first step
+        states.append(h)
+    return _np().stack(states, axis=1)
+
+
+def word_embedding(W, *, x):
+    """out[n, t] = W[x[n, t]]: x holds integer word indices, only W is differentiated."""
+    return W[x]
+
+
+def temporal_affine(x, w, b):
+    """out[n, t] = x[n, t] w + b for x (N, T, D)."""
+    return x @ w + b
+
+
+def temporal_softmax_loss(x, *, y, mask):
+    """Softmax cross-entropy summed over the time steps where mask is true, averaged over N."""
+    jax, jnp = _jax(), _np()
+    log_probs = x - jax.scipy.special.logsumexp(x, axis=2, keepdims=True)
+    picked = jnp.take_along_axis(log_probs, jnp.asarray(y)[:, :, None], axis=2)[:, :, 0]
+    return -jnp.sum(jnp.where(jnp.asarray(mask), picked, 0.0)) / x.shape[0]
+
+
+def _sigmoid(a):
+    jnp = _np()
+    e = jnp.exp(-jnp.abs(a))  # never overflows; σ(a) and 1 − σ(a) keep their digits
+    return jnp.where(a >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+def lstm_step(x, prev_h, prev_c, Wx, Wh, b, *, cell_path: bool = True):
+    """(next_h, next_c): gates i, f, o, g from a = x Wx + prev_h Wh + b split in four, in that order.
+
+    ``cell_path=False`` holds next_c constant inside tanh(next_c) (a hypothesis: dnext_c without the path
+    through next_h).
+    """
+    jax, jnp = _jax(), _np()
+    H = prev_h.shape[1]
+    a = x @ Wx + prev_h @ Wh + b
+    i, f, o, g = _sigmoid(a[:, :H]), _sigmoid(a[:, H:2 * H]), _sigmoid(a[:, 2 * H:3 * H]), jnp.tanh(a[:, 3 * H:])
+    next_c = f * prev_c + i * g
+    shown = next_c if cell_path else jax.lax.stop_gradient(next_c)
+    return o * jnp.tanh(shown), next_c
+
+
+def lstm(x, h0, Wx, Wh, b):
+    """The hidden states of an LSTM over x (N, T, D) from h0, with c0 = 0: h (N, T, H)."""
+    h, c, states = h0, _np().zeros_like(h0), []
+    for t in range(x.shape[1]):
+        h, c = lstm_step(x[:, t], h, c, Wx, Wh, b)
+        states.append(h)
+    return _np().stack(states, axis=1)

@@ -23,9 +23,13 @@ from gradcheck.compare import Verdict
 
 HERE = pathlib.Path(__file__).parent / "cs231n_a2"
 sys.path.insert(0, str(HERE))
-from mistakes import FIRST, SECOND  # noqa: E402
+from mistakes import FIRST, RNN_FIRST, RNN_SECOND, SECOND  # noqa: E402
 
 CORRECT = (HERE / "layers.py").read_text()
+RNN_CORRECT = (HERE / "rnn_layers.py").read_text()
+A3 = ("rnn_step_forward", "rnn_step_backward", "rnn_forward", "rnn_backward", "word_embedding_forward",
+      "word_embedding_backward", "temporal_affine_forward", "temporal_affine_backward", "temporal_softmax_loss",
+      "lstm_step_forward", "lstm_step_backward", "lstm_forward", "lstm_backward")
 A2 = ("affine_forward", "affine_backward", "relu_forward", "relu_backward", "batchnorm_forward", "batchnorm_backward",
       "batchnorm_backward_alt", "layernorm_forward", "layernorm_backward", "dropout_forward", "dropout_backward",
       "conv_forward_naive", "conv_backward_naive", "max_pool_forward_naive", "max_pool_backward_naive",
@@ -213,3 +217,33 @@ def test_only_the_activations_a_file_defines_are_asked_for_unless_more_are_named
     assert correct.unsupported == ()
     asked = check_layers(module_of(CORRECT.split("def batchnorm_forward")[0]), activations=("relu", "tanh"))
     assert asked.unsupported == ("tanh: tanh_forward/tanh_backward not defined",)
+
+
+def test_the_complete_correct_rnn_layers_pass_with_one_verdict_per_function():
+    result = check_layers(module_of(RNN_CORRECT, "rnn_layers"))
+    assert result.passed, result.render()
+    verdicts = {name: verdict for name, verdict, _ in result.functions()}
+    assert set(A3) <= set(verdicts) and set(verdicts.values()) == {Verdict.PASS}
+    lstm = {c.tensor for c in result.comparisons if c.tensor.startswith("lstm_step_forward")}
+    assert lstm == {"lstm_step_forward next_h", "lstm_step_forward next_c"}
+
+
+def test_there_are_two_mistakes_for_every_rnn_function():
+    assert sorted(m.function for m in RNN_FIRST.values()) == sorted(A3) == sorted(m.function for m in RNN_SECOND.values())
+
+
+@pytest.mark.parametrize("mistakes", [_part(RNN_FIRST, False), _part(RNN_FIRST, True), _part(RNN_SECOND, False),
+                                      _part(RNN_SECOND, True)],
+                         ids=["first, forwards", "first, backwards", "second, forwards", "second, backwards"])
+def test_each_rnn_mistake_fails_the_functions_it_breaks_and_no_other(mistakes):
+    result = check_layers(module_of(RNN_CORRECT + "".join(m.source for m in mistakes.values()), "rnn_layers"))
+    broken = {f for m in mistakes.values() for f in (m.function, *m.also)}
+    verdicts = {name: verdict for name, verdict, _ in result.functions()}
+    assert {name for name, verdict in verdicts.items() if verdict is Verdict.FAIL} == broken, result.render()
+    for label, mistake in mistakes.items():
+        alone = result
+        if any(mistake.function in other.also for other in mistakes.values() if other is not mistake):
+            # another mistake breaks this function too (rnn_backward calls a broken rnn_step_backward): name it alone
+            alone = check_layers(module_of(RNN_CORRECT + mistake.source, "rnn_layers"))
+        bugs = {c.bug for c in alone.failures if c.tensor.split(" ")[0] == mistake.function}
+        assert (mistake.bug in bugs) if mistake.bug else not bugs - {None}, (label, bugs)

@@ -1,4 +1,4 @@
-"""The CS231n assignment-2 layers gradcheck knows: the problems each is checked on, its oracle and its mistakes.
+"""The CS231n layers gradcheck knows (assignment 2's layers.py and layer_utils.py, assignment 3's rnn_layers.py): the problems each is checked on, its oracle and its mistakes.
 
 Every layer here is a pair ``*_forward(inputs…, settings…) -> (out, cache)``
 and ``*_backward(dout, cache) -> (dinputs…)`` (batch normalization has a
@@ -34,6 +34,7 @@ class Case:
     extra: tuple[Any, ...]  # what the forward takes after them: bn_param, conv_param, G …
     settings: dict[str, Any]  # the same settings, as the oracle's keyword arguments
     context: str
+    before: tuple[Any, ...] = ()  # what the forward takes before them (word indices)
 
 
 Mistakes = Callable[[Case, np.ndarray], list[tuple[str, dict[str, np.ndarray]]]]
@@ -52,6 +53,7 @@ class Layer:
     draw: Callable[[np.random.Generator], list[Case]]
     mistakes: Mistakes = field(default=lambda case, dout: [])
     statistics: tuple[int, ...] | None = None  # axes of the running mean/var a train-mode forward updates
+    outputs: tuple[str, ...] = ("out",)  # what the forward returns before its cache (an LSTM step: next_h, next_c)
 
     @property
     def functions(self) -> tuple[str, ...]:
@@ -252,6 +254,72 @@ def _conv_sandwich_cases(pool: bool) -> Callable[[np.random.Generator], list[Cas
     return draw
 
 
+# ---------------------------------------------------------------------------
+# Assignment 3: rnn_layers.py
+
+
+def _weights(rng: np.random.Generator, *shape: int) -> np.ndarray:
+    """Weights of a recurrent layer, small enough that tanh and the gates stay off their flat tails."""
+    return f32(rng.standard_normal(shape) / np.sqrt(shape[0]))
+
+
+def _rnn_step_cases(rng: np.random.Generator) -> list[Case]:
+    n, d, h = 3, 4, 5
+    arrays = (f32(rng.standard_normal((n, d))), f32(rng.standard_normal((n, h))), _weights(rng, d, h),
+              _weights(rng, h, h), f32(0.1 * rng.standard_normal(h)))
+    return [Case(arrays, (), {}, f"x {n}×{d}, prev_h {n}×{h}, Wx {d}×{h}, Wh {h}×{h}")]
+
+
+def _sequence_cases(gates: int) -> Callable[[np.random.Generator], list[Case]]:
+    def draw(rng: np.random.Generator) -> list[Case]:
+        n, t, d, h = 2, 3, 4, 3
+        arrays = (f32(rng.standard_normal((n, t, d))), f32(rng.standard_normal((n, h))), _weights(rng, d, gates * h),
+                  _weights(rng, h, gates * h), f32(0.1 * rng.standard_normal(gates * h)))
+        return [Case(arrays, (), {}, f"x {n}×{t}×{d}, h0 {n}×{h}, Wx {d}×{gates * h}, Wh {h}×{gates * h}")]
+    return draw
+
+
+def _lstm_step_cases(rng: np.random.Generator) -> list[Case]:
+    n, d, h = 3, 4, 3
+    arrays = (f32(rng.standard_normal((n, d))), f32(rng.standard_normal((n, h))), f32(rng.standard_normal((n, h))),
+              _weights(rng, d, 4 * h), _weights(rng, h, 4 * h), f32(0.1 * rng.standard_normal(4 * h)))
+    return [Case(arrays, (), {}, f"x {n}×{d}, prev_h {n}×{h}, prev_c {n}×{h}, Wx {d}×{4 * h}, Wh {h}×{4 * h}")]
+
+
+def _embedding_cases(rng: np.random.Generator) -> list[Case]:
+    n, t, v, d = 2, 4, 5, 3
+    words = rng.integers(0, v, (n, t))
+    words[1, 2] = words[0, 1]  # a word used twice: its gradient must add up
+    return [Case((f32(rng.standard_normal((v, d))),), (), {"x": words}, f"x {n}×{t} word indices (one repeated), W {v}×{d}",
+                 before=(words,))]
+
+
+def _temporal_affine_cases(rng: np.random.Generator) -> list[Case]:
+    n, t, d, m = 2, 3, 4, 5
+    arrays = (f32(rng.standard_normal((n, t, d))), f32(0.5 * rng.standard_normal((d, m))), f32(rng.standard_normal(m)))
+    return [Case(arrays, (), {}, f"x {n}×{t}×{d}, w {d}×{m}, b ({m},)")]
+
+
+def _variant(layer: Callable, names: tuple[str, ...], switch: str, bug: str) -> Mistakes:
+    """The mistake ``bug`` as the oracle with one of its paths switched off (``switch=False``)."""
+    def mistakes(case: Case, dout: Any) -> list[tuple[str, dict[str, np.ndarray]]]:
+        grads = layer_oracle.vjp(layer, case.arrays, {**case.settings, switch: False}, dout)
+        return [(bug, {f"d{n}": g for n, g in zip(names, grads)})]
+    return mistakes
+
+
+def _embedding_mistakes(case: Case, dout: np.ndarray) -> list[tuple[str, dict[str, np.ndarray]]]:
+    (W,) = case.arrays
+    overwritten = np.zeros_like(W)
+    overwritten[case.settings["x"].ravel()] = dout.reshape(-1, W.shape[1])
+    return [("embedding_overwritten", {"dW": overwritten})]
+
+
+RNN = equations.Equation("backprop through time", "dWx = Σₜ xₜᵀ δₜ, dWh = Σₜ hₜ₋₁ᵀ δₜ with δₜ = (dhₜ + δₜ₊₁ Whᵀ) ∘ (1 − hₜ²)")
+LSTM = equations.Equation("LSTM step VJP", "dc = dnext_c + dnext_h ∘ o ∘ (1 − tanh²(next_c)); "
+                                           "da = [dc∘g∘i(1−i), dc∘prev_c∘f(1−f), dnext_h∘tanh(next_c)∘o(1−o), dc∘i∘(1−g²)]")
+EMBEDDING = equations.Equation("embedding VJP", "dW[v] = Σ over every (n, t) with x[n, t] = v of dout[n, t]")
+
 AFFINE = equations.Equation("14, 15", "dx = dout wᵀ (reshaped to x), dw = xᵀ dout, db = Σ dout over the batch")
 CONV = equations.Equation("14, 15 for convolution", "dx = dout ⋆ᵀ w (full correlation, padding cut off), "
                                                    "dw = x_pad ⋆ dout, db = Σ dout over N, H', W'")
@@ -279,5 +347,22 @@ LAYERS: tuple[Layer, ...] = (
           _conv_sandwich_cases(pool=False)),
     Layer("conv_relu_pool", "conv_relu_pool_forward", ("conv_relu_pool_backward",), ("x", "w", "b"), conv_relu_pool,
           CONV, _conv_sandwich_cases(pool=True)),
+)
+LAYERS += (
+    Layer("rnn_step", "rnn_step_forward", ("rnn_step_backward",), ("x", "prev_h", "Wx", "Wh", "b"), layer_oracle.rnn_step,
+          RNN, _rnn_step_cases, outputs=("next_h",)),
+    Layer("rnn", "rnn_forward", ("rnn_backward",), ("x", "h0", "Wx", "Wh", "b"), layer_oracle.rnn, RNN,
+          _sequence_cases(1), _variant(layer_oracle.rnn, ("x", "h0", "Wx", "Wh", "b"), "carried", "rnn_no_backprop_through_time"),
+          outputs=("h",)),
+    Layer("word_embedding", "word_embedding_forward", ("word_embedding_backward",), ("W",), layer_oracle.word_embedding,
+          EMBEDDING, _embedding_cases, _embedding_mistakes),
+    Layer("temporal_affine", "temporal_affine_forward", ("temporal_affine_backward",), ("x", "w", "b"),
+          layer_oracle.temporal_affine, AFFINE, _temporal_affine_cases),
+    Layer("lstm_step", "lstm_step_forward", ("lstm_step_backward",), ("x", "prev_h", "prev_c", "Wx", "Wh", "b"),
+          layer_oracle.lstm_step, LSTM, _lstm_step_cases,
+          _variant(layer_oracle.lstm_step, ("x", "prev_h", "prev_c", "Wx", "Wh", "b"), "cell_path", "lstm_cell_path_missing"),
+          outputs=("next_h", "next_c")),
+    Layer("lstm", "lstm_forward", ("lstm_backward",), ("x", "h0", "Wx", "Wh", "b"), layer_oracle.lstm, LSTM,
+          _sequence_cases(4), outputs=("h",)),
 )
 BY_NAME = {layer.name: layer for layer in LAYERS}

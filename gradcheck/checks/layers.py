@@ -28,7 +28,7 @@ from gradcheck.checks.common import (
     DEFAULT_ACTIVATIONS, YOURS, judge_cases, layer_vjp, measure, mutation_records, precision_summary,
     softmax_loss_gradient, truth_name, unstable,
 )
-from gradcheck.precision import Precision, probe_arrays
+from gradcheck.precision import Precision, of_inputs, probe_arrays
 from gradcheck.checks.result import CheckResult, settle
 from gradcheck.compare import NONFINITE, Comparison, Tolerance, compare, failed
 from gradcheck.witnesses import Problem
@@ -208,7 +208,7 @@ def covers(names: Sequence[str]) -> set[str]:
     pairs = [(f"{a}_forward", (f"{a}_backward",)) for a in ("affine", *(act.get(n).name for n in DEFAULT_ACTIVATIONS))]
     pairs += [("dropout_forward", ("dropout_backward",))] + [(layer.forward, layer.backwards) for layer in cs231n.LAYERS]
     run = {f for forward, backwards in pairs if forward in names for f in (forward, *backwards) if f in names}
-    return run | (names & {"softmax_loss", "svm_loss"})
+    return run | (names & {"softmax_loss", "svm_loss", "temporal_softmax_loss"})
 
 
 def present(module: Any) -> bool:
@@ -281,6 +281,8 @@ def check_layers(layers: Any, *, activations: Sequence[str] | None = None, seed:
             results += _softmax_records(_get(layers, "softmax_loss"), logits, labels, context, seed, measured, stability=probe)
     if "svm_loss" in run:
         results += _svm_records(_get(layers, "svm_loss"), seed, measured)
+    if "temporal_softmax_loss" in run:
+        results += _temporal_softmax_records(_get(layers, "temporal_softmax_loss"), seed, measured)
     results += pair_records(layers, seed, measured, run)
     if "dropout_forward" in run:
         results += _dropout_records(layers, seed, measured, "dropout_backward" in run)
@@ -317,21 +319,33 @@ def _raised(what: str, error: str) -> str:
     return f"your {what} raised {error}{hint}"
 
 
-def _output(result: Any, what: str) -> tuple[np.ndarray, Any] | str:
-    """(out as floats, cache) from a forward's return value, or why not."""
-    pair = _pair(result, what)
-    if isinstance(pair, str):
-        return pair
-    out = adapters.as_float_array(pair[0])
-    return f"{what}'s out {out}" if isinstance(out, str) else (out, pair[1])
+def _output(result: Any, what: str, count: int = 1) -> tuple[Any, Any] | str:
+    """(out as floats, cache) from a forward's return value, or why not; ``count`` > 1: (a tuple of outs, cache)."""
+    if count == 1:
+        pair = _pair(result, what)
+        if isinstance(pair, str):
+            return pair
+        out = adapters.as_float_array(pair[0])
+        return f"{what}'s out {out}" if isinstance(out, str) else (out, pair[1])
+    if not isinstance(result, (tuple, list)) or len(result) != count + 1:
+        return f"{what} must return {count} outputs and the cache; it returned {type(result).__name__}" + (
+            f" of {len(result)}" if isinstance(result, (tuple, list)) else "")
+    outs = tuple(adapters.as_float_array(o) for o in result[:count])
+    bad = next((o for o in outs if isinstance(o, str)), None)
+    return f"{what}'s outputs: {bad}" if bad else (outs, result[count])
 
 
-def _own_forward(forward: Callable, extra: tuple) -> Callable[..., np.ndarray]:
-    """The student's forward as a function of the differentiable inputs, settings copied afresh each call."""
+def _own_forward(forward: Callable, extra: tuple, before: tuple = (), count: int = 1) -> Callable[..., np.ndarray]:
+    """The student's forward as a function of the differentiable inputs, settings copied afresh each call.
+
+    Several outputs come back as one flat vector, so that ⟨dout, out⟩ is one sum over all of them.
+    """
     def run(*arrays: np.ndarray) -> np.ndarray:
         with np.errstate(all="ignore"):
-            out = forward(*arrays, *copy.deepcopy(extra))
-        return np.asarray(out[0] if isinstance(out, (tuple, list)) else out, dtype=np.float64)
+            out = forward(*copy.deepcopy(before), *arrays, *copy.deepcopy(extra))
+        if count == 1:
+            return np.asarray(out[0] if isinstance(out, (tuple, list)) else out, dtype=np.float64)
+        return np.concatenate([np.asarray(o, dtype=np.float64).ravel() for o in out[:count]])
     return run
 
 
@@ -409,46 +423,60 @@ def _pair_records(layer: cs231n.Layer, module: Any, case: cs231n.Case, rng: np.r
     if layer.name == "spatial_groupnorm":
         case, _ = _groupnorm_shape(forward, case)
     ctx = dict(problem=case.context, seed=seed)
-    names = layer.inputs
+    names, outputs, count = layer.inputs, layer.outputs, len(layer.outputs)
     expected = layer_oracle.forward(layer.oracle, case.arrays, case.settings)
-    arg_names = [f"{layer.forward} {n}" for n in names] + [f"{layer.forward} setting {i}" for i in range(len(case.extra))]
-    call = adapters.call(forward, [*case.arrays, *case.extra], arg_names)
-    got = _output(call.output, layer.forward) if not call.error else _raised(layer.forward, call.error)
+    expected = expected if count > 1 else (expected,)
+    arg_names = ([f"{layer.forward} argument {i + 1}" for i in range(len(case.before))] + [f"{layer.forward} {n}" for n in names]
+                 + [f"{layer.forward} setting {i + 1}" for i in range(len(case.extra))])
+    args = lambda arrays: [*case.before, *arrays, *case.extra]
+    call = adapters.call(forward, args(case.arrays), arg_names)
+    got = _output(call.output, layer.forward, count) if not call.error else _raised(layer.forward, call.error)
     records = mutation_records(call.mutated, case.context, seed)
-    own = _own_forward(forward, case.extra)
-    dout = cs231n.f32(rng.standard_normal(expected.shape))
+    douts = tuple(cs231n.f32(rng.standard_normal(e.shape)) for e in expected)
+    dout = douts[0] if count == 1 else douts
     truth = dict(zip(names, layer_oracle.vjp(layer.oracle, case.arrays, case.settings, dout)))
-    if isinstance(got, str):
-        return records + [failed(f"{layer.forward} out", expected.shape, got, witnesses=(YOURS, ORACLE), **ctx)] + [
-            _not_run(f"{b} d{n}", truth[n].shape, f"{layer.forward} gave no output to go back through", ctx)
-            for b in layer.backwards if b in run for n in names], []
-    out, cache = got
     backwards = [(b, _get(module, b)) for b in layer.backwards if b in run]
+    if isinstance(got, str):
+        return records + [failed(f"{layer.forward} {outputs[0]}", expected[0].shape, got, witnesses=(YOURS, ORACLE), **ctx)] + [
+            _not_run(f"{b} d{n}", truth[n].shape, f"{layer.forward} gave no output to go back through", ctx)
+            for b, _ in backwards for n in names], []
+    outs, cache = got
+    outs = outs if count > 1 else (outs,)
 
-    def gradients(*args: np.ndarray) -> list[np.ndarray] | None:
-        result = adapters.call(forward, [*args[:-1], *case.extra], arg_names)
-        pair = None if result.error else _output(result.output, layer.forward)
-        if not backwards or pair is None or isinstance(pair, str):
-            return None if pair is None or isinstance(pair, str) else [pair[0]]
-        back = adapters.call(backwards[0][1], [args[-1], pair[1]], ["dout", "cache"])
+    def gradients(*values: np.ndarray) -> list[np.ndarray] | None:
+        arrays, cotangents = values[:len(names)], values[len(names):]
+        result = adapters.call(forward, args(arrays), arg_names)
+        found = None if result.error else _output(result.output, layer.forward, count)
+        if found is None or isinstance(found, str):
+            return None
+        made = list(found[0]) if count > 1 else [found[0]]
+        if not backwards:
+            return made
+        back = adapters.call(backwards[0][1], [*cotangents, found[1]], [*(f"d{o}" for o in outputs), "cache"])
         grads = None if back.error else adapters.as_gradients(back.output, names, what=backwards[0][0])
-        return None if not isinstance(grads, dict) else [pair[0], *(grads[n] for n in names)]
+        return None if not isinstance(grads, dict) else made + [grads[n] for n in names]
 
     if layer.name not in measured:
-        measured[layer.name] = probe_arrays(gradients, (*case.arrays, dout), [*names, "dout"])
+        floats = [i for i, a in enumerate(case.arrays) if np.asarray(a).dtype.kind == "f"]
+        measured[layer.name] = probe_arrays(gradients, (*case.arrays, *douts), [*names, *(f"d{o}" for o in outputs)]) \
+            if floats else of_inputs(np.float64)
     precision = measured[layer.name]
     tolerance = precision.tolerance
-    forward_record = compare(out, expected, tensor=f"{layer.forward} out", witnesses=(YOURS, ORACLE), tolerance=tolerance, **ctx)
-    records.append(forward_record)
+    forward_records = [compare(o, e, tensor=f"{layer.forward} {label}", witnesses=(YOURS, ORACLE), tolerance=tolerance, **ctx)
+                       for o, e, label in zip(outs, expected, outputs)]
+    records += forward_records
     if layer.statistics is not None:
         records += _statistics_records(layer, forward, case, call, tolerance, ctx)
     # a wrong forward's differences say nothing about the backward: the oracle alone judges it then
-    estimates = (_differences(own, case.arrays, names, dout, rng, precision) if backwards and not forward_record.failed
-                 else {n: None for n in names})
+    flat = np.concatenate([d.ravel() for d in douts]) if count > 1 else douts[0]
+    own = _own_forward(forward, case.extra, case.before, count)
+    estimates = (_differences(own, case.arrays, names, flat, rng, precision)
+                 if backwards and not any(r.failed for r in forward_records) else {n: None for n in names})
     pending = []
     for name, backward in backwards:
-        back = adapters.call(backward, [dout, cache], [f"{name} dout", f"{name} cache"])
-        records += mutation_records(tuple(m for m in back.mutated if m.tensor.startswith(f"{name} dout")), case.context, seed)
+        back = adapters.call(backward, [*douts, cache], [*(f"{name} d{o}" for o in outputs), f"{name} cache"])
+        records += mutation_records(tuple(m for m in back.mutated if m.tensor.startswith(tuple(f"{name} d{o}" for o in outputs))),
+                                    case.context, seed)
         given = (adapters.as_gradients(back.output, names, what=name) if not back.error else _raised(name, back.error))
         if isinstance(given, str):
             records += [failed(f"{name} d{n}", truth[n].shape, given, witnesses=(YOURS, ORACLE), equation=layer.equation,
@@ -674,46 +702,79 @@ def _svm_records(fn: Callable, seed: int, measured: dict[str, Precision]) -> lis
         margins[np.arange(n), y] = 1.0
         if np.min(np.abs(margins)) > cs231n.MARGIN:  # clear of the hinge's kink
             break
-    context = f"x {n}×{c}, y of {n} labels"
+    return _loss_records(fn, "svm_loss", x, (y,), layer_oracle.svm_loss, {"y": y}, (SVM_LOSS, SVM_GRADIENT),
+                         f"x {n}×{c}, y of {n} labels", seed, measured,
+                         lambda grad: [("sum_instead_of_mean", grad * n), ("sign_flip", -grad)])
+
+
+TEMPORAL_LOSS = equations.Equation("ce over time", "L = −(1/N) Σₙ Σₜ mask[n, t]·log softmax(x[n, t])[y[n, t]]")
+TEMPORAL_GRADIENT = equations.Equation("12 + ce over time", "dx[n, t] = mask[n, t]·(S[n, t] − I_y[n, t]) / N")
+
+
+def _temporal_softmax_records(fn: Callable, seed: int, measured: dict[str, Precision]) -> list[Comparison]:
+    rng = np.random.default_rng([seed, zlib.crc32(b"temporal_softmax_loss")])
+    n, t, v = 3, 4, 5
+    x, y = cs231n.f32(rng.standard_normal((n, t, v))), rng.integers(0, v, (n, t))
+    mask = rng.random((n, t)) < 0.7
+    mask[0, -1], mask[1, 0] = False, True  # padding and words, in every problem
+    settings = {"y": y, "mask": mask}
+
+    def mistakes(grad: np.ndarray) -> list[tuple[str, np.ndarray]]:
+        (unmasked,) = layer_oracle.vjp(layer_oracle.temporal_softmax_loss, (x,), {"y": y, "mask": np.ones_like(mask)},
+                                       np.array(1.0))
+        return [("mask_ignored", unmasked), ("sum_instead_of_mean", grad * n)]
+
+    return _loss_records(fn, "temporal_softmax_loss", x, (y, mask), layer_oracle.temporal_softmax_loss, settings,
+                         (TEMPORAL_LOSS, TEMPORAL_GRADIENT), f"x {n}×{t}×{v}, y {n}×{t}, mask with {int((~mask).sum())} "
+                         f"padded steps", seed, measured, mistakes)
+
+
+def _loss_records(fn: Callable, name: str, x: np.ndarray, labels: tuple, loss_oracle: Callable, settings: dict,
+                  equations_: tuple[equations.Equation, equations.Equation], context: str, seed: int,
+                  measured: dict[str, Precision],
+                  mistakes: Callable[[np.ndarray], list[tuple[str, np.ndarray]]]) -> list[Comparison]:
+    """A loss layer ``fn(x, *labels) -> (loss, dx)``: both against the oracle, dx against your own loss too."""
+    loss_equation, gradient_equation = equations_
     ctx = dict(problem=context, seed=seed, witnesses=(YOURS, ORACLE))
-    value = float(layer_oracle.forward(layer_oracle.svm_loss, (x,), {"y": y}))
-    (grad,) = layer_oracle.vjp(layer_oracle.svm_loss, (x,), {"y": y}, np.array(1.0))
-    call = adapters.call(fn, [x, y], ["svm_loss x", "svm_loss y"])
-    pair = _pair(call.output, "svm_loss") if not call.error else _raised("svm_loss", call.error)
+    value = float(layer_oracle.forward(loss_oracle, (x,), settings))
+    (grad,) = layer_oracle.vjp(loss_oracle, (x,), settings, np.array(1.0))
+    names = [f"{name} x", *(f"{name} {label}" for label in ("y", "mask")[:len(labels)])]
+    call = adapters.call(fn, [x, *labels], names)
+    pair = _pair(call.output, name) if not call.error else _raised(name, call.error)
     records = mutation_records(call.mutated, context, seed)
     if isinstance(pair, str):
-        return records + [failed("svm_loss dx", grad.shape, pair, equation=SVM_GRADIENT, **ctx)]
+        return records + [failed(f"{name} dx", grad.shape, pair, equation=gradient_equation, **ctx)]
     loss, dx = (adapters.as_float_array(v) for v in pair)
     if isinstance(loss, str) or isinstance(dx, str):
-        return records + [failed("svm_loss dx", grad.shape, f"svm_loss returned (loss, dx) that are not numbers: "
-                                 f"{loss if isinstance(loss, str) else dx}", equation=SVM_GRADIENT, **ctx)]
+        return records + [failed(f"{name} dx", grad.shape, f"{name} returned (loss, dx) that are not numbers: "
+                                 f"{loss if isinstance(loss, str) else dx}", equation=gradient_equation, **ctx)]
 
     def outputs(v: np.ndarray) -> list[np.ndarray] | None:
-        got = adapters.call(fn, [v, y], ["x", "y"])
-        pair = None if got.error else _pair(got.output, "svm_loss")
+        got = adapters.call(fn, [v, *labels], names)
+        pair = None if got.error else _pair(got.output, name)
         return None if pair is None or isinstance(pair, str) else [np.asarray(pair[0], float), np.asarray(pair[1], float)]
 
-    measured.setdefault("svm_loss", probe_arrays(outputs, (x,), ("x",)))
-    tolerance = measured["svm_loss"].tolerance
-    judged = [compare(np.reshape(loss, ()) if loss.size == 1 else loss, np.array(value), tensor="svm_loss loss",
-                      equation=SVM_LOSS, tolerance=tolerance, **ctx),
-              compare(dx, grad, tensor="svm_loss dx", equation=SVM_GRADIENT, tolerance=tolerance, **ctx)]
+    measured.setdefault(name, probe_arrays(outputs, (x,), ("x",)))
+    tolerance = measured[name].tolerance
+    judged = [compare(np.reshape(loss, ()) if loss.size == 1 else loss, np.array(value), tensor=f"{name} loss",
+                      equation=loss_equation, tolerance=tolerance, **ctx),
+              compare(dx, grad, tensor=f"{name} dx", equation=gradient_equation, tolerance=tolerance, **ctx)]
 
     def own_loss(v: np.ndarray) -> float:
         got = outputs(v)
         if got is None:
-            raise InvalidArgument("your svm_loss failed on a perturbed x")
+            raise InvalidArgument(f"your {name} failed on a perturbed x")
         return float(np.reshape(got[0], ()))
 
     try:
-        estimate: Any = finite_diff.gradient(own_loss, x, method="richardson", precision=measured["svm_loss"].computes_in)
+        estimate: Any = finite_diff.gradient(own_loss, x, method="richardson", precision=measured[name].computes_in)
     except Exception as exc:
         estimate = adapters.describe_exception(exc)
-    judged += _fd_records("svm_loss dx", dx, estimate, tolerance, dict(problem=context, seed=seed), SVM_GRADIENT)
+    judged += _fd_records(f"{name} dx", dx, estimate, tolerance, dict(problem=context, seed=seed), gradient_equation)
     if any(r.failed for r in judged):
-        hypotheses = [(bug, lambda bug=bug: diagnose.known(bug, "recomputing svm_loss's dx with this mistake reproduces yours"),
-                       {"dx": predicted}) for bug, predicted in (("sum_instead_of_mean", grad * n), ("sign_flip", -grad))]
+        hypotheses = [(bug, lambda bug=bug: diagnose.known(bug, f"recomputing {name}'s dx with this mistake reproduces yours"),
+                       {"dx": predicted}) for bug, predicted in mistakes(grad)]
         (found,) = diagnose.settle([diagnose.trial(hypotheses, {"dx": dx}, {"dx": grad}, True,
-                                                   narrow=measured["svm_loss"].computes_in == np.float32)])
-        judged = [diagnose.with_diagnosis(r, found) if r.failed and r.tensor.startswith("svm_loss dx") else r for r in judged]
+                                                   narrow=measured[name].computes_in == np.float32)])
+        judged = [diagnose.with_diagnosis(r, found) if r.failed and r.tensor.startswith(f"{name} dx") else r for r in judged]
     return records + judged

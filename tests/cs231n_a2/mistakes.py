@@ -363,3 +363,230 @@ def softmax_loss(x, y):
     return loss * x.shape[0], dx
 ''', None),
 }
+
+# rnn_layers.py (assignment 3)
+RNN_FIRST = {
+    "rnn step without its bias": Mistake("rnn_step_forward", '''
+def rnn_step_forward(x, prev_h, Wx, Wh, b):
+    next_h = np.tanh(x.dot(Wx) + prev_h.dot(Wh))
+    return next_h, (x, prev_h, Wx, Wh, next_h)
+''', None, ("rnn_forward", "rnn_step_backward", "rnn_backward")),  # the backwards read the wrong next_h from the cache
+    "tanh' written as 1 - h": Mistake("rnn_step_backward", '''
+def rnn_step_backward(dnext_h, cache):
+    x, prev_h, Wx, Wh, next_h = cache
+    da = dnext_h * (1 - next_h)
+    return da.dot(Wx.T), da.dot(Wh.T), x.T.dot(da), prev_h.T.dot(da), da.sum(axis=0)
+''', None, ("rnn_backward",)),
+    "rnn stores h one step late": Mistake("rnn_forward", '''
+def rnn_forward(x, h0, Wx, Wh, b):
+    N, T, D = x.shape
+    h = np.zeros((N, T, h0.shape[1]))
+    prev_h, caches = h0, []
+    for t in range(T):
+        h[:, t, :] = prev_h
+        prev_h, cache = rnn_step_forward(x[:, t, :], prev_h, Wx, Wh, b)
+        caches.append(cache)
+    return h, caches
+''', None),
+    "rnn backward without backprop through time": Mistake("rnn_backward", '''
+def rnn_backward(dh, cache):
+    N, T, H = dh.shape
+    D = cache[0][0].shape[1]
+    dx = np.zeros((N, T, D))
+    dWx, dWh, db = np.zeros((D, H)), np.zeros((H, H)), np.zeros(H)
+    for t in reversed(range(T)):
+        dx[:, t, :], dprev, dWx_t, dWh_t, db_t = rnn_step_backward(dh[:, t, :], cache[t])
+        dWx += dWx_t
+        dWh += dWh_t
+        db += db_t
+    return dx, dprev, dWx, dWh, db
+''', "rnn_no_backprop_through_time"),
+    "embedding out transposed": Mistake("word_embedding_forward", '''
+def word_embedding_forward(x, W):
+    return W[x.T], (x, W)
+''', None),
+    "embedding gradient assigned": Mistake("word_embedding_backward", '''
+def word_embedding_backward(dout, cache):
+    x, W = cache
+    dW = np.zeros_like(W)
+    dW[x] = dout
+    return dW
+''', "embedding_overwritten"),
+    "temporal affine without its bias": Mistake("temporal_affine_forward", '''
+def temporal_affine_forward(x, w, b):
+    N, T, D = x.shape
+    return x.reshape(N * T, D).dot(w).reshape(N, T, -1), (x, w, b, None)
+''', None),
+    "temporal affine db kept per step": Mistake("temporal_affine_backward", '''
+def temporal_affine_backward(dout, cache):
+    x, w, b, out = cache
+    N, T, D = x.shape
+    M = b.shape[0]
+    dx = dout.reshape(N * T, M).dot(w.T).reshape(N, T, D)
+    dw = x.reshape(N * T, D).T.dot(dout.reshape(N * T, M))
+    return dx, dw, dout.sum(axis=0)
+''', None),
+    "temporal loss ignores the mask": Mistake("temporal_softmax_loss", '''
+def temporal_softmax_loss(x, y, mask, verbose=False):
+    N, T, V = x.shape
+    x_flat, y_flat = x.reshape(N * T, V), y.reshape(N * T)
+    probs = np.exp(x_flat - np.max(x_flat, axis=1, keepdims=True))
+    probs /= np.sum(probs, axis=1, keepdims=True)
+    loss = -np.sum(np.log(probs[np.arange(N * T), y_flat])) / N
+    dx_flat = probs.copy()
+    dx_flat[np.arange(N * T), y_flat] -= 1
+    return loss, (dx_flat / N).reshape(N, T, V)
+''', "mask_ignored"),
+    "lstm next_h without tanh": Mistake("lstm_step_forward", '''
+_correct_lstm_step_forward = lstm_step_forward
+
+
+def lstm_step_forward(x, prev_h, prev_c, Wx, Wh, b):
+    next_h, next_c, cache = _correct_lstm_step_forward(x, prev_h, prev_c, Wx, Wh, b)
+    o = cache[7]
+    return o * next_c, next_c, cache
+''', None, ("lstm_forward", "lstm_backward")),  # each step's cache holds the wrong prev_h
+    "lstm cell gradient without the path through next_h": Mistake("lstm_step_backward", '''
+def lstm_step_backward(dnext_h, dnext_c, cache):
+    x, prev_h, prev_c, Wx, Wh, i, f, o, g, next_c = cache
+    tanh_c = np.tanh(next_c)
+    dc = dnext_c
+    da = np.hstack([dc * g * i * (1 - i), dc * prev_c * f * (1 - f), dnext_h * tanh_c * o * (1 - o), dc * i * (1 - g ** 2)])
+    return da.dot(Wx.T), da.dot(Wh.T), dc * f, x.T.dot(da), prev_h.T.dot(da), da.sum(axis=0)
+''', "lstm_cell_path_missing", ("lstm_backward",)),
+    "lstm stores h one step late": Mistake("lstm_forward", '''
+def lstm_forward(x, h0, Wx, Wh, b):
+    N, T, D = x.shape
+    h = np.zeros((N, T, h0.shape[1]))
+    prev_h, prev_c, caches = h0, np.zeros_like(h0), []
+    for t in range(T):
+        h[:, t, :] = prev_h
+        prev_h, prev_c, cache = lstm_step_forward(x[:, t, :], prev_h, prev_c, Wx, Wh, b)
+        caches.append(cache)
+    return h, caches
+''', None),
+    "lstm backward drops the cell gradient between steps": Mistake("lstm_backward", '''
+def lstm_backward(dh, cache):
+    N, T, H = dh.shape
+    D = cache[0][0].shape[1]
+    dx = np.zeros((N, T, D))
+    dWx, dWh, db = np.zeros((D, 4 * H)), np.zeros((H, 4 * H)), np.zeros(4 * H)
+    dprev_h = np.zeros((N, H))
+    for t in reversed(range(T)):
+        dx[:, t, :], dprev_h, _, dWx_t, dWh_t, db_t = lstm_step_backward(dh[:, t, :] + dprev_h, np.zeros((N, H)), cache[t])
+        dWx += dWx_t
+        dWh += dWh_t
+        db += db_t
+    return dx, dprev_h, dWx, dWh, db
+''', None),
+}
+
+RNN_SECOND = {
+    "rnn step with ReLU": Mistake("rnn_step_forward", '''
+def rnn_step_forward(x, prev_h, Wx, Wh, b):
+    next_h = np.maximum(0, x.dot(Wx) + prev_h.dot(Wh) + b)
+    return next_h, (x, prev_h, Wx, Wh, np.tanh(x.dot(Wx) + prev_h.dot(Wh) + b))
+''', None, ("rnn_forward",)),
+    "dprev_h through Wh instead of its transpose": Mistake("rnn_step_backward", '''
+def rnn_step_backward(dnext_h, cache):
+    x, prev_h, Wx, Wh, next_h = cache
+    da = dnext_h * (1 - next_h ** 2)
+    return da.dot(Wx.T), da.dot(Wh), x.T.dot(da), prev_h.T.dot(da), da.sum(axis=0)
+''', None, ("rnn_backward",)),
+    "rnn starts from zeros instead of h0": Mistake("rnn_forward", '''
+_correct_rnn_forward = rnn_forward
+
+
+def rnn_forward(x, h0, Wx, Wh, b):
+    return _correct_rnn_forward(x, np.zeros_like(h0), Wx, Wh, b)
+''', None, ("rnn_backward",)),
+    "rnn dWx from the first step only": Mistake("rnn_backward", '''
+def rnn_backward(dh, cache):
+    N, T, H = dh.shape
+    D = cache[0][0].shape[1]
+    dx = np.zeros((N, T, D))
+    dWh, db = np.zeros((H, H)), np.zeros(H)
+    dprev = np.zeros((N, H))
+    for t in reversed(range(T)):
+        dx[:, t, :], dprev, dWx, dWh_t, db_t = rnn_step_backward(dh[:, t, :] + dprev, cache[t])
+        dWh += dWh_t
+        db += db_t
+    return dx, dprev, dWx, dWh, db
+''', None),
+    "embedding indexes the columns": Mistake("word_embedding_forward", '''
+def word_embedding_forward(x, W):
+    return W[:, x], (x, W)
+''', None),
+    "embedding gradient with fancy +=": Mistake("word_embedding_backward", '''
+def word_embedding_backward(dout, cache):
+    x, W = cache
+    dW = np.zeros_like(W)
+    dW[x] += dout
+    return dW
+''', "embedding_overwritten"),
+    "temporal affine reshaped time-major": Mistake("temporal_affine_forward", '''
+def temporal_affine_forward(x, w, b):
+    N, T, D = x.shape
+    out = x.reshape(N * T, D).dot(w).reshape(T, N, -1).transpose(1, 0, 2) + b
+    return out, (x, w, b, out)
+''', None),
+    "temporal affine dx left flat": Mistake("temporal_affine_backward", '''
+_correct_temporal_affine_backward = temporal_affine_backward
+
+
+def temporal_affine_backward(dout, cache):
+    dx, dw, db = _correct_temporal_affine_backward(dout, cache)
+    return dx.reshape(-1, dx.shape[-1]), dw, db
+''', None),
+    "temporal dx not averaged": Mistake("temporal_softmax_loss", '''
+_correct_temporal_softmax_loss = temporal_softmax_loss
+
+
+def temporal_softmax_loss(x, y, mask, verbose=False):
+    loss, dx = _correct_temporal_softmax_loss(x, y, mask)
+    return loss, dx * x.shape[0]
+''', "sum_instead_of_mean"),
+    "lstm cell forgets the input gate": Mistake("lstm_step_forward", '''
+_correct_lstm_step_forward = lstm_step_forward
+
+
+def lstm_step_forward(x, prev_h, prev_c, Wx, Wh, b):
+    _, _, cache = _correct_lstm_step_forward(x, prev_h, prev_c, Wx, Wh, b)
+    i, f, o, g = cache[5:9]
+    next_c = f * prev_c + g
+    return o * np.tanh(next_c), next_c, cache
+''', None, ("lstm_forward",)),
+    "lstm dprev_c without the forget gate": Mistake("lstm_step_backward", '''
+_correct_lstm_step_backward = lstm_step_backward
+
+
+def lstm_step_backward(dnext_h, dnext_c, cache):
+    dx, dprev_h, dprev_c, dWx, dWh, db = _correct_lstm_step_backward(dnext_h, dnext_c, cache)
+    return dx, dprev_h, dprev_c / cache[6], dWx, dWh, db
+''', None, ("lstm_backward",)),
+    "lstm starts its cell from h0": Mistake("lstm_forward", '''
+def lstm_forward(x, h0, Wx, Wh, b):
+    N, T, D = x.shape
+    h = np.zeros((N, T, h0.shape[1]))
+    prev_h, prev_c, caches = h0, h0.copy(), []
+    for t in range(T):
+        prev_h, prev_c, cache = lstm_step_forward(x[:, t, :], prev_h, prev_c, Wx, Wh, b)
+        h[:, t, :] = prev_h
+        caches.append(cache)
+    return h, caches
+''', None, ("lstm_backward",)),
+    "lstm backward forgets dh of each step": Mistake("lstm_backward", '''
+def lstm_backward(dh, cache):
+    N, T, H = dh.shape
+    D = cache[0][0].shape[1]
+    dx = np.zeros((N, T, D))
+    dWx, dWh, db = np.zeros((D, 4 * H)), np.zeros((H, 4 * H)), np.zeros(4 * H)
+    dprev_h, dprev_c = dh[:, -1, :], np.zeros((N, H))
+    for t in reversed(range(T)):
+        dx[:, t, :], dprev_h, dprev_c, dWx_t, dWh_t, db_t = lstm_step_backward(dprev_h, dprev_c, cache[t])
+        dWx += dWx_t
+        dWh += dWh_t
+        db += db_t
+    return dx, dprev_h, dWx, dWh, db
+''', None),
+}
