@@ -134,8 +134,9 @@ conventions (detected from the names your file defines, or named with --conventi
   nn_epoch                  nn_epoch(X, y, W1, W2, lr, batch), updating W1, W2 in place
   softmax_regression_epoch  softmax_regression_epoch(X, y, theta, lr, batch), in place
   softmax_loss              softmax_loss(Z, y) -> mean loss
-  layers                    affine_forward/affine_backward, relu_/sigmoid_/tanh_forward/backward,
-                            softmax_loss(x, y) -> (loss, dx)   (CS231n style)
+  layers                    CS231n layers.py, layer_utils.py, rnn_layers.py: every *_forward/*_backward
+                            pair (affine, relu, batchnorm, layernorm, dropout, conv, max_pool,
+                            spatial norms, sandwiches, rnn, lstm, embeddings), svm_loss/softmax_loss(x, y)
   modules                   classes Linear(W), ReLU, Sigmoid, Tanh, SoftmaxCrossEntropy
   linear_classifiers        svm_loss_naive/_vectorized, softmax_loss_naive/_vectorized
                             (W, X, y, reg) -> (loss, dW)   (CS231n assignment 1)

@@ -105,7 +105,8 @@ class _Probe:
         self.curvature = 0.0
         self.find_kinks = find_kinks and region is None  # Richardson spends 2 more evaluations to find them
         self.eps = np.finfo(np.float64).eps  # until f's own precision is known
-        self.truncation = False  # count Richardson's truncation in its error (steps sized for float32 are large)
+        self.truncation = False  # count Richardson's truncation in its error, from one level more
+        self.quarter: tuple[float, float, str | None] | None = None  # D(h/4), when finding kinks took it
         self.f0 = self.value(x.copy(), complex_ok=False) if f0 is None else float(f0)
         if not np.isfinite(self.f0):
             raise InvalidArgument(f"f(x) must be finite to differentiate it; got {self.f0}.")
@@ -165,10 +166,16 @@ class _Probe:
             return np.nan, 0.0, BLACK_BOX_KINK_REASON
         value, error = _richardson(coarse, fine), _richardson(-err_coarse, err_fine)
         if self.truncation:
-            # Steps sized for float32 are ~60× those for float64 (ε^{1/5}), so the O(h⁴) truncation no longer
-            # vanishes under the tolerance. |R − D(h/2)| is Richardson's own error estimate: it is dominated by
-            # D(h/2)'s O(h²) truncation, which bounds R's.
-            error += abs(value - fine)
+            # R(h) = (4·D(h/2) − D(h))/3 is off by c·h⁴ + …; the next level R(h/2) by c·h⁴/16, so
+            # |R(h) − R(h/2)| ≈ (15/16)·c·h⁴ estimates R(h)'s truncation (and carries both levels' rounding).
+            # Negligible where f is gentle; not where it curves sharply (a normalization over a few entries)
+            # or where steps are sized for float32 (ε^{1/5}: ~60× those for float64).
+            quarter, err_quarter, why = self.quarter if self.quarter is not None else self.central(direction, h / 4)
+            self.quarter = None
+            if why:
+                return np.nan, 0.0, why
+            # The estimate is asymptotic: twice it covers the next term while h is not yet small.
+            error += 2 * abs(value - _richardson(fine, quarter)) + err_quarter
         return value, error, None
 
     def _kinked(self, direction: np.ndarray, h: float, s1: float, s2: float, noise: float) -> bool:
@@ -179,7 +186,7 @@ class _Probe:
         and h/4, s(h) − 2s(h/2) and s(h/2) − 2s(h/4) cannot both vanish for any d < h, while for a
         smooth f they are O(h³), far below s itself. The rounding of each s is a few ε|f|/h.
         """
-        self.central(direction, h / 4)
+        self.quarter = self.central(direction, h / 4)  # also the next Richardson level, when truncation is estimated
         s3 = self.curvature
         uneven = max(abs(s1 - 2 * s2), abs(s2 - 2 * s3))
         return uneven > 8 * 4 * noise and uneven > 0.1 * max(abs(s1), abs(s2), abs(s3))
@@ -269,7 +276,7 @@ def _prepare(x: np.ndarray) -> np.ndarray:
 
 def gradient(
     f: Function, x: np.ndarray, *, method: str = "central", region: Region | None = None, step: float | None = None,
-    precision: np.dtype | None = None,
+    precision: np.dtype | None = None, truncation: bool = False,
 ) -> Estimate:
     """Estimate every entry of ∂f/∂x by ``method`` ("central", "richardson" or "complex").
 
@@ -281,12 +288,15 @@ def gradient(
     entry instead of 4): an entry whose one-sided slopes disagree at every
     step is not checkable, never a failure. ``precision`` is the dtype f
     computes in when it returns a wider one (float32 arithmetic returned as
-    float64): steps and rounding estimates are sized for it.
+    float64): steps and rounding estimates are sized for it. ``truncation``
+    adds Richardson's truncation to each entry's error, estimated from one
+    level more (2 evaluations an entry, none when finding kinks already took them).
     """
     check_choice("method", method, METHODS)
     x0 = _prepare(x)
     probe = _Probe(f, x0, region, find_kinks=True)
     _narrow(probe, precision)
+    probe.truncation = probe.truncation or truncation
     estimate = getattr(probe, method)
     steps = step_size(x0, method, probe.eps) if step is None else np.full(x0.shape, check_positive_float("step", step))
     values = np.full(x0.shape, np.nan)
@@ -316,18 +326,19 @@ def direction(v: np.ndarray, shape: tuple[int, ...], of: str) -> tuple[np.ndarra
 
 def directional(
     f: Function, x: np.ndarray, v: np.ndarray, *, method: str = "richardson", region: Region | None = None,
-    f0: float | None = None, precision: np.dtype | None = None,
+    f0: float | None = None, precision: np.dtype | None = None, truncation: bool = False,
 ) -> Directional:
     """Estimate ∇f(x)·v in 2 (central), 4 (Richardson) or 1 (complex) evaluations, plus f(x) unless ``f0`` gives it.
 
     The step is taken along v/‖v‖ and the result scaled back by ‖v‖, so the
-    size of v never pushes the step across a kink. ``precision`` is as for :func:`gradient`.
+    size of v never pushes the step across a kink. ``precision`` and ``truncation`` are as for :func:`gradient`.
     """
     check_choice("method", method, METHODS)
     x0 = _prepare(x)
     v, norm = direction(v, x0.shape, "x")
     probe = _Probe(f, x0, region, f0)
     _narrow(probe, precision)
+    probe.truncation = probe.truncation or truncation
     h = float(np.max(step_size(np.array([np.max(np.abs(x0), initial=0.0)]), method, probe.eps)))
     value, error, why = getattr(probe, method)(v / norm, h)
     return Directional(value * norm, error * norm, why is None, method, probe.evaluations, why)
@@ -344,6 +355,9 @@ def vjp(
     """
     inputs = tuple(_prepare(x) for x in inputs)
     cotangent = _prepare(cotangent)
+    # ⟨cotangent, f⟩ rounds on the scale of Σ|cotangent·f|, not of the (cancelling) sum. Offset by that scale, a
+    # constant, so that the rounding estimates (ε·|value|/h) and the kink test see the noise the sum really has.
+    offset = float(np.sum(np.abs(np.asarray(f(*inputs), dtype=np.float64) * cotangent)))
 
     def along(i: int) -> Function:
         def scalar(x: np.ndarray) -> float:
@@ -355,8 +369,8 @@ def vjp(
                     f"the forward function returned shape {out.shape}, but the upstream gradient has shape {cotangent.shape}."
                 )
             if out.dtype.kind == "f" and out.dtype.itemsize < 8:  # keep f's precision visible to the step choice
-                return np.sum(out * cotangent.astype(out.dtype), dtype=out.dtype)
-            return np.sum(out * cotangent)
+                return np.sum(out * cotangent.astype(out.dtype), dtype=out.dtype) + out.dtype.type(offset)
+            return np.sum(out * cotangent) + offset
         return scalar
 
     return tuple(gradient(along(i), x, method=method, precision=precision) for i, x in enumerate(inputs))

@@ -22,12 +22,14 @@ from gradcheck.checks import (
     GradientMismatch,
     check_function,
     check_layers,
+    check_linear_classifiers,
     check_mlp_grads,
     check_modules,
     check_nn_epoch,
     check_softmax_loss,
     check_softmax_regression_epoch,
     check_two_layer_grads,
+    check_two_layer_net,
 )
 from gradcheck import recorder
 from gradcheck.checks.result import Inconclusive
@@ -38,8 +40,9 @@ from gradcheck.compare import tolerances
 from reference_mlp.validation import InvalidArgument
 
 __all__ = [
-    "GradientMismatch", "Inconclusive", "assert_function", "assert_layers", "assert_mlp_grads", "assert_module", "assert_modules",
-    "assert_nn_epoch", "assert_softmax_loss", "assert_softmax_regression_epoch", "assert_two_layer_grads",
+    "GradientMismatch", "Inconclusive", "assert_function", "assert_layers", "assert_linear_classifiers", "assert_mlp_grads",
+    "assert_module", "assert_modules", "assert_nn_epoch", "assert_softmax_loss", "assert_softmax_regression_epoch",
+    "assert_two_layer_grads", "assert_two_layer_net",
 ]
 
 def run(check: Callable[..., Any], *args: Any, seed: int = 0, trials: int = 1, rtol: float | None = None,
@@ -95,7 +98,10 @@ assert_nn_epoch = _assertion(check_nn_epoch, "assert_nn_epoch", "nn_epoch(X, y, 
 assert_softmax_regression_epoch = _assertion(check_softmax_regression_epoch, "assert_softmax_regression_epoch",
                                              "softmax_regression_epoch(X, y, theta, lr, batch)")
 assert_softmax_loss = _assertion(check_softmax_loss, "assert_softmax_loss", "softmax_loss(Z, y)")
-assert_layers = _assertion(check_layers, "assert_layers", "every CS231n layer function and their composition")
+assert_layers = _assertion(check_layers, "assert_layers", "every CS231n layer function (assignments 2 and 3) and their composition")
+assert_linear_classifiers = _assertion(check_linear_classifiers, "assert_linear_classifiers",
+                                       "every CS231n assignment-1 classifier loss (svm_loss_*, softmax_loss_*)")
+assert_two_layer_net = _assertion(check_two_layer_net, "assert_two_layer_net", "CS231n assignment 1's TwoLayerNet.loss")
 assert_modules = _assertion(check_modules, "assert_modules", "every layer object and their composition")
 assert_function = _assertion(check_function, "assert_function", "a backward pass, against its own forward")
 assert_module = _assertion(check_module, "assert_module", "every convention a module defines")

@@ -247,3 +247,10 @@ def test_each_rnn_mistake_fails_the_functions_it_breaks_and_no_other(mistakes):
             alone = check_layers(module_of(RNN_CORRECT + mistake.source, "rnn_layers"))
         bugs = {c.bug for c in alone.failures if c.tensor.split(" ")[0] == mistake.function}
         assert (mistake.bug in bugs) if mistake.bug else not bugs - {None}, (label, bugs)
+
+
+@pytest.mark.parametrize("seed", [3, 1_000_003, 987_654_321])
+def test_the_correct_files_pass_on_problems_drawn_from_other_seeds(seed):
+    for source, name in ((CORRECT, "layers"), (RNN_CORRECT, "rnn_layers")):
+        result = check_layers(module_of(source, name), seed=seed)
+        assert result.passed, result.render()

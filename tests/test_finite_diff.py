@@ -165,3 +165,15 @@ def test_a_function_that_returns_something_other_than_a_number_is_told_so():
         fd.gradient(lambda z: "loss", X)
     with pytest.raises(InvalidArgument, match="region must return an array"):
         fd.gradient(smooth, X, region=lambda z: [[1], [1, 2]])
+
+
+def test_richardsons_truncation_is_counted_where_f_curves_sharply_and_a_wrong_slope_still_fails():
+    # f(x) = x/√(x² + s) at x near its sharp turn: a normalization over a tiny spread
+    s = 1e-3
+    f = lambda x: float(np.sum(x / np.sqrt(x * x + s)))
+    x = np.array([0.05, -0.03, 0.2])
+    exact = s / (x * x + s) ** 1.5
+    estimate = fd.gradient(f, x, method="richardson", truncation=True)
+    assert np.all(np.abs(estimate.values - exact) <= estimate.error + 1e-8 * np.abs(exact))
+    wrong = exact * (1 + 1e-4)
+    assert np.all(np.abs(estimate.values - wrong) > estimate.error)

@@ -273,6 +273,25 @@ def test_layer_functions_and_layer_objects_are_graded_through_the_sandbox_too(tm
                 assert bug in bugs
 
 
+def test_a_cs231n_assignment_2_layers_file_is_graded_function_by_function(tmp_path):
+    correct = (HERE / "cs231n_a2" / "layers.py").read_text()
+    sys.path.insert(0, str(HERE / "cs231n_a2"))
+    from mistakes import FIRST
+
+    for name, source, expected in (("correct", correct, 4), ("buggy", correct + FIRST["max-pool gradient to every element"].source, 0)):
+        (tmp_path / name).mkdir()
+        submission, spec, results = setup(tmp_path / name, source)
+        spec.write_text(spec.read_text().replace('convention = "two_layer_grads"', 'convention = "layers"')
+                        .replace("time_limit = 10", "time_limit = 120"))
+        _, document, _ = grade(submission, spec, results, "--json", str(results / "all.json"))
+        output = document["tests"][0]["output"]
+        assert document["score"] == expected, output[:3000]
+        assert "per function:" in output and "conv_backward_naive" in output
+        if expected == 0:
+            assert "FAIL         max_pool_backward_naive: max-pool backward sends each window's gradient" in output
+            assert "PASS         max_pool_forward_naive" in output
+
+
 def test_a_batch_grades_every_folder_in_parallel_and_resumes_where_it_stopped(tmp_path):
     submissions, out = tmp_path / "submissions", tmp_path / "graded"
     for name, source in (("alice", "two_layer_grads_correct_relu.py"), ("bob", "two_layer_grads_sign_flip.py"),

@@ -237,3 +237,26 @@ def test_relu_backward(gradcheck):
         "give inputs away from the kinks of your forward*",
         "1 checks run (1 comparisons): 0 passed, 0 failed, 1 inconclusive; seed 0",
     ])
+
+
+def test_the_fixture_checks_cs231n_files_and_a_wrong_layer_fails_in_its_own_function(pytester):
+    a2 = REPO / "tests" / "cs231n_a2"
+    pytester.makepyfile(layers=(a2 / "layers.py").read_text(),
+                        classifiers=(REPO / "tests" / "classifiers" / "correct.py").read_text())
+    pytester.makepyfile(test_cs231n="""
+import layers, classifiers
+
+def test_layers(gradcheck):
+    gradcheck.layers(layers)
+
+def test_classifiers(gradcheck):
+    gradcheck.linear_classifiers(classifiers)
+
+def test_a_broken_pool(gradcheck):
+    layers.max_pool_backward_naive = lambda dout, cache: 0 * cache[0]
+    gradcheck.layers(layers)
+""")
+    pytester.syspathinsert()
+    result = pytester.runpytest()
+    result.assert_outcomes(passed=2, failed=1)
+    result.stdout.fnmatch_lines(["E * PASS * max_pool_forward_naive", "E * FAIL * max_pool_backward_naive*"])

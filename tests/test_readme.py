@@ -90,3 +90,17 @@ def test_the_verify_example_prints_what_the_readme_says():
 def test_the_count_of_hostile_submissions_is_the_count_in_tests_hostile():
     hostile = [p for p in (README.parent / "tests" / "hostile").glob("*.py") if not p.name.startswith("_")]
     assert f"`tests/hostile/` holds {len(hostile)} submissions" in " ".join(README.read_text().split())
+
+
+def test_the_cs231n_command_gives_a_verdict_to_every_function_of_the_file():
+    import subprocess
+    import sys
+
+    text = README.read_text(encoding="utf-8")
+    command = re.search(r"```\n(gradcheck check tests/cs231n_a2/layers.py)\n```", text).group(1)
+    out = subprocess.run([sys.executable, "-m", "gradcheck", *command.split()[1:]], capture_output=True, text=True,
+                         cwd=README.parent)
+    assert out.returncode == 0, out.stdout
+    defined = re.findall(r"^def ([a-z_]+)\(", (README.parent / "tests" / "cs231n_a2" / "layers.py").read_text(), re.M)
+    verdicts = re.findall(r"^    PASS +([a-z_]+)$", out.stdout, re.M)
+    assert set(defined) <= set(verdicts) and "not checked" not in out.stdout

@@ -74,14 +74,23 @@ def shape(a: np.ndarray) -> str:
 # Normalization: batch, layer, spatial batch and spatial group
 
 
-def _features(rng: np.random.Generator, *dims: int, axis: int = -1) -> np.ndarray:
-    """Inputs whose features (along ``axis``) have their own means and spreads, as real activations do."""
+def _features(rng: np.random.Generator, *dims: int, axis: int = -1, over: tuple[int, ...] = (0,)) -> np.ndarray:
+    """Inputs whose features (along ``axis``) have their own means and spreads, as real activations do.
+
+    Every group normalized together (over the axes ``over``) has a standard deviation of at least 0.3: a
+    group whose values nearly coincide makes 1/σ amplify every rounding and every finite-difference step,
+    an ill-conditioned problem that says nothing about the student's code.
+    """
     width = dims[axis]
     view = [1] * len(dims)
     view[axis] = width
-    spread = rng.uniform(0.5, 3.0, width).reshape(view)
-    centre = rng.uniform(-2.0, 2.0, width).reshape(view)
-    return f32(rng.standard_normal(dims) * spread + centre)
+    for attempt in range(100):
+        spread = rng.uniform(0.5, 3.0, width).reshape(view)
+        centre = rng.uniform(-2.0, 2.0, width).reshape(view)
+        x = f32(rng.standard_normal(dims) * spread + centre)
+        if np.min(x.std(axis=over)) >= 0.3:
+            return x
+    raise RuntimeError("could not draw a well-conditioned normalization problem")
 
 
 def _bn_param(rng: np.random.Generator, width: int, mode: str = "train") -> dict[str, Any]:
@@ -101,7 +110,7 @@ def _batchnorm_cases(rng: np.random.Generator) -> list[Case]:
 def _layernorm_cases(rng: np.random.Generator) -> list[Case]:
     cases = []
     for n, d in ((5, 6), (7, 3)):
-        x = _features(rng, n, d, axis=0)  # layer norm normalizes each example: give examples their own scale
+        x = _features(rng, n, d, axis=0, over=(1,))  # layer norm normalizes each example: give examples their own scale
         gamma, beta = f32(rng.uniform(0.5, 2.0, d)), f32(rng.standard_normal(d))
         cases.append(Case((x, gamma, beta), ({"eps": EPS},), {"eps": EPS}, f"x {n}×{d}, gamma ({d},)"))
     return cases
@@ -109,7 +118,7 @@ def _layernorm_cases(rng: np.random.Generator) -> list[Case]:
 
 def _spatial_batchnorm_cases(rng: np.random.Generator) -> list[Case]:
     n, c, h, w = 3, 4, 3, 2
-    x = _features(rng, n, c, h, w, axis=1)
+    x = _features(rng, n, c, h, w, axis=1, over=(0, 2, 3))
     gamma, beta = f32(rng.uniform(0.5, 2.0, c)), f32(rng.standard_normal(c))
     return [Case((x, gamma, beta), (_bn_param(rng, c),), {"eps": EPS}, f"x {n}×{c}×{h}×{w}, gamma ({c},), train mode")]
 
@@ -117,7 +126,10 @@ def _spatial_batchnorm_cases(rng: np.random.Generator) -> list[Case]:
 def _groupnorm_cases(rng: np.random.Generator) -> list[Case]:
     cases = []
     for n, c, h, w, g in ((2, 6, 3, 2, 3), (3, 4, 2, 2, 2)):
-        x = _features(rng, n, c, h, w, axis=0)
+        x = _features(rng, n, c, h, w, axis=0, over=(1, 2, 3)).reshape(n, g, c // g, h, w)
+        while np.min(x.std(axis=(2, 3, 4))) < 0.3:  # each group normalized together, well conditioned
+            x = _features(rng, n, c, h, w, axis=0, over=(1, 2, 3)).reshape(n, g, c // g, h, w)
+        x = x.reshape(n, c, h, w)
         gamma, beta = f32(rng.uniform(0.5, 2.0, c)), f32(rng.standard_normal(c))
         cases.append(Case((x, gamma, beta), (g, {"eps": EPS}), {"groups": g, "eps": EPS},
                           f"x {n}×{c}×{h}×{w}, G={g}, gamma ({c},)"))

@@ -370,10 +370,12 @@ def _differences(own: Callable[..., np.ndarray], arrays: tuple[np.ndarray, ...],
             return float(np.sum(out * dout)) + offset
         try:
             if arrays[i].size <= PER_ENTRY:
-                found[name] = finite_diff.gradient(phi, arrays[i], method="richardson", precision=precision.computes_in)
+                found[name] = finite_diff.gradient(phi, arrays[i], method="richardson", precision=precision.computes_in,
+                                                   truncation=True)
             else:
                 vs = [rng.choice([-1.0, 1.0], arrays[i].shape) * rng.uniform(0.5, 1.5, arrays[i].shape) for _ in range(2)]
-                found[name] = [(v, finite_diff.directional(phi, arrays[i], v, precision=precision.computes_in)) for v in vs]
+                found[name] = [(v, finite_diff.directional(phi, arrays[i], v, precision=precision.computes_in,
+                                                           truncation=True)) for v in vs]
         except Exception as exc:  # the student's forward misbehaving under perturbation
             found[name] = adapters.describe_exception(exc)
     return found
@@ -767,7 +769,8 @@ def _loss_records(fn: Callable, name: str, x: np.ndarray, labels: tuple, loss_or
         return float(np.reshape(got[0], ()))
 
     try:
-        estimate: Any = finite_diff.gradient(own_loss, x, method="richardson", precision=measured[name].computes_in)
+        estimate: Any = finite_diff.gradient(own_loss, x, method="richardson", precision=measured[name].computes_in,
+                                             truncation=True)
     except Exception as exc:
         estimate = adapters.describe_exception(exc)
     judged += _fd_records(f"{name} dx", dx, estimate, tolerance, dict(problem=context, seed=seed), gradient_equation)

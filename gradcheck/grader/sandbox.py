@@ -611,6 +611,11 @@ class RemoteObject:
                 changed = protocol.decode(after, arrays, lambda h, t: None)
                 if isinstance(changed, np.ndarray) and changed.shape == original.shape and original.flags.writeable:
                     np.copyto(original, changed, casting="unsafe")  # in-place updates, as the submission made them
+            elif isinstance(original, dict) and after is not None:
+                changed = protocol.decode(after, arrays, lambda h, t: None)
+                if isinstance(changed, dict):  # a settings dict updated in place (bn_param's running statistics)
+                    original.clear()
+                    original.update({k: v for k, v in changed.items() if isinstance(k, str)})
         return result
 
     def __getattr__(self, name: str) -> Any:
@@ -656,6 +661,7 @@ def _remote_callable(box: Sandbox, name: str, info: dict) -> Any:
         return RemoteObject(box, None)._call(name, args, kwargs)
 
     call.__name__ = call.__qualname__ = name
+    call.__doc__ = info.get("doc") if isinstance(info.get("doc"), str) else None
     params = [p for p in info.get("params", []) if isinstance(p, str) and p.isidentifier()]
     call.__signature__ = inspect.Signature(
         [inspect.Parameter(p, inspect.Parameter.POSITIONAL_OR_KEYWORD) for p in params])
