@@ -66,3 +66,30 @@ def test_a_correct_two_layer_net_passes_its_scores_loss_and_every_gradient():
 def test_a_two_layer_net_without_relus_derivative_fails_in_w1_and_b1_only():
     (result,) = check_module(load("neural_net_buggy"))
     assert {c.tensor for c in result.failures} == {"TwoLayerNet W1", "TwoLayerNet b1"}, result.render()
+
+
+def _net_variant(tmp_path, old: str, new: str):
+    source = (HERE / "neural_net.py").read_text()
+    assert old in source
+    path = tmp_path / "neural_net_variant.py"
+    path.write_text(source.replace(old, new))
+    spec = importlib.util.spec_from_file_location("classifiers_variant", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_two_layer_net_gradients_meet_finite_differences_of_its_own_loss_too():
+    (result,) = check_module(load("neural_net"))
+    witnessed = {c.tensor for c in result.comparisons if c.witnesses[1] == "finite differences of your loss"}
+    assert witnessed == {"TwoLayerNet W1", "TwoLayerNet b1", "TwoLayerNet W2", "TwoLayerNet b2"}
+
+
+def test_a_two_layer_net_without_the_batch_mean_or_the_regularisation_gradient_is_named(tmp_path):
+    summed = _net_variant(tmp_path, "        dscores /= N\n", "")
+    (result,) = check_module(summed)
+    assert set(result.diagnoses) == {"sum_instead_of_mean"}, result.render()
+    unregularised = _net_variant(tmp_path, "grads['W2'] = hidden.T.dot(dscores) + 2 * reg * W2",
+                                 "grads['W2'] = hidden.T.dot(dscores)")
+    (result,) = check_module(unregularised)
+    assert {c.tensor for c in result.failures} == {"TwoLayerNet W2"} and result.diagnoses == ("regularization_gradient_missing",)

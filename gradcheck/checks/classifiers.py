@@ -219,7 +219,8 @@ def _net_problem(n: int, d: int, h: int, c: int, seed: int) -> tuple[dict[str, n
                   "W2": f32(0.5 * rng.standard_normal((h, c))), "b2": f32(0.1 * rng.standard_normal(c))}
         X = f32(rng.standard_normal((n, d)))
         y = rng.integers(0, c, n)
-        if np.min(np.abs(X @ params["W1"] + params["b1"])) > problems.KINK_MARGIN:
+        # clear of the kink by more than a finite-difference step moves a pre-activation (≈ 1e-3·|x|·max|W|)
+        if np.min(np.abs(X @ params["W1"] + params["b1"])) > 0.05:
             return params, X, y
     raise RuntimeError("could not draw a two-layer net clear of ReLU's kink")
 
@@ -263,15 +264,56 @@ def _net_records(cls: type, shape: tuple[int, int, int, int, float], seed: int) 
                                   f"{', '.join(map(str, given)) or 'nothing'})", witnesses=(YOURS, ORACLE), **ctx))
             continue
         got = adapters.as_float_array(given[k])
-        records.append(failed(f"TwoLayerNet {k}", params[k].shape, f"grads[{k!r}] is not numbers: {got}", **ctx)
-                       if isinstance(got, str) else
-                       compare(got, grads[k], tensor=f"TwoLayerNet {k}", witnesses=(YOURS, ORACLE),
-                               equation=NET_EQUATIONS[k], **ctx))
+        if isinstance(got, str):
+            records.append(failed(f"TwoLayerNet {k}", params[k].shape, f"grads[{k!r}] is not numbers: {got}", **ctx))
+            continue
+        judged = [compare(got, grads[k], tensor=f"TwoLayerNet {k}", witnesses=(YOURS, ORACLE),
+                          equation=NET_EQUATIONS[k], **ctx)]
+        judged += _net_differences(fresh, k, params, X, y, reg, got, ctx)
+        if any(r.failed for r in judged):
+            found = _net_diagnosis(k, params, grads, got, 2 * scale * reg, n)
+            judged = [diagnose.with_diagnosis(r, found) if r.failed else r for r in judged]
+        records += judged
     scored = adapters.call(fresh().loss, [X], ["X"])  # with y=None the handout's loss returns the scores
     got = scored.error and f"your TwoLayerNet.loss(X) raised {scored.error}" or adapters.as_float_array(scored.output)
     records.append(failed("TwoLayerNet scores", scores.shape, got, **ctx) if isinstance(got, str) else
                    compare(got, scores, tensor="TwoLayerNet scores", witnesses=(YOURS, ORACLE), **ctx))
     return records + mutation_records(call.mutated, context, seed)
+
+
+NET_FD = "finite differences of your loss"
+
+
+def _net_differences(fresh: Callable[[], Any], k: str, params: dict[str, np.ndarray], X: np.ndarray, y: np.ndarray,
+                     reg: float, given: np.ndarray, ctx: dict) -> list[Comparison]:
+    """grads[k] against finite differences of your own TwoLayerNet.loss in params[k], entry by entry."""
+    def own_loss(value: np.ndarray) -> float:
+        net = fresh()
+        net.params[k] = value
+        return float(np.reshape(np.asarray(net.loss(X, y, reg)[0], dtype=np.float64), ()))
+
+    try:
+        with np.errstate(all="ignore"):
+            estimate = finite_diff.gradient(own_loss, params[k], method="richardson", truncation=True)
+    except Exception as exc:  # the student's loss misbehaving under perturbation
+        return [failed(f"TwoLayerNet {k}", params[k].shape, f"finite differences of your TwoLayerNet.loss failed: "
+                       f"{adapters.describe_exception(exc)}", witnesses=(NET_FD, ORACLE), **ctx)]
+    return [compare(given, estimate.values, tensor=f"TwoLayerNet {k}", witnesses=(YOURS, NET_FD), uncertainty=estimate.error,
+                    checkable=estimate.checkable, not_checkable_reason=estimate.reason, equation=NET_EQUATIONS[k], **ctx)]
+
+
+def _net_diagnosis(k: str, params: dict[str, np.ndarray], grads: dict[str, np.ndarray], given: np.ndarray,
+                   weight: float, n: int) -> diagnose.Diagnosis:
+    """The batch mean forgotten, or the regularisation's gradient (weight·W) left out of grads[k]."""
+    regular = weight * params[k] if k.startswith("W") else np.zeros_like(params[k])
+    data = grads[k] - regular
+    words = lambda bug: (lambda: diagnose.known(bug, f"recomputing grads[{k!r}] with this mistake reproduces yours"))
+    hypotheses = [("sum_instead_of_mean", words("sum_instead_of_mean"), {k: data * n + regular}),
+                  ("regularization_gradient_missing", words("regularization_gradient_missing"), {k: data}),
+                  ("sign_flip", words("sign_flip"), {k: -grads[k]})]
+    (found,) = diagnose.settle([diagnose.trial(hypotheses, {k: given}, {k: grads[k]}, True)])
+    assert found is not None
+    return found
 
 
 def check_two_layer_net(module: Any, *, seed: int = 0, require_stability: bool = False) -> CheckResult:
