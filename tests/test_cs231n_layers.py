@@ -17,7 +17,7 @@ import pytest
 
 from gradcheck import coverage
 from gradcheck.checks import cs231n
-from gradcheck.checks.conventions import check_module, detect
+from gradcheck.checks.conventions import detect
 from gradcheck.checks.layers import check_layers, covers
 from gradcheck.compare import Verdict
 
