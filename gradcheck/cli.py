@@ -141,6 +141,8 @@ conventions (detected from the names your file defines, or named with --conventi
   linear_classifiers        svm_loss_naive/_vectorized, softmax_loss_naive/_vectorized
                             (W, X, y, reg) -> (loss, dW)   (CS231n assignment 1)
   two_layer_net             class TwoLayerNet(D, H, C).loss(X, y=None, reg) -> scores, or (loss, grads)
+  fc_net                    class FullyConnectedNet(hidden_dims, ...).loss(X, y) -> (loss, grads), with
+                            normalization and dropout   (CS231n assignment 2)
 
 examples:
   gradcheck check hw0.py                               every convention hw0.py defines

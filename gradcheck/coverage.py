@@ -52,6 +52,8 @@ def covered(convention: str, names: Iterable[str]) -> set[str]:
         return names & set(_MODULE_CLASSES)
     if convention == "two_layer_net":
         return names & {"TwoLayerNet"}
+    if convention == "fc_net":
+        return names & {"FullyConnectedNet"}
     if convention == "linear_classifiers":
         from gradcheck.checks.classifiers import FUNCTIONS
 

@@ -254,3 +254,49 @@ def test_the_correct_files_pass_on_problems_drawn_from_other_seeds(seed):
     for source, name in ((CORRECT, "layers"), (RNN_CORRECT, "rnn_layers")):
         result = check_layers(module_of(source, name), seed=seed)
         assert result.passed, result.render()
+
+
+# fc_net.py: FullyConnectedNet(...).loss
+
+FC_NET = (HERE / "fc_net.py").read_text()
+
+
+def _fc(source: str):
+    from gradcheck.checks.models import check_fc_net
+
+    return check_fc_net(module_of(source, "fc_net"))
+
+
+def test_a_correct_fully_connected_net_passes_plain_normalized_and_with_dropout():
+    result = _fc(FC_NET)
+    assert result.passed and result.unsupported == (), result.render()
+    configs = {c.problem.split("), X")[0] for c in result.comparisons}
+    assert {p.split("normalization=")[1] for p in configs} == {"none, keep=1", "batchnorm, keep=1", "layernorm, keep=1",
+                                                               "none, keep=0.75"}
+    # with dropout the net's own seeded mask is the only witness: finite differences of its own loss
+    dropout = [c for c in result.comparisons if "keep=0.75" in c.problem]
+    assert dropout and {c.witnesses[1] for c in dropout} == {"finite differences of your loss"}
+
+
+def test_a_net_that_skips_dropouts_backward_fails_only_with_dropout():
+    broken = FC_NET.replace("                dh = dropout_backward(dh, drop)\n", "                pass\n")
+    assert broken != FC_NET
+    result = _fc(broken)
+    failing = {c.problem.split("normalization=")[1].split("), X")[0] for c in result.failures}
+    assert failing == {"none, keep=0.75"}, result.render()
+
+
+def test_a_net_without_the_regularisation_gradient_fails_every_weight_and_no_bias():
+    result = _fc(FC_NET.replace('            grads["W%d" % i] += self.reg * W\n', ""))
+    assert {c.tensor for c in result.failures} == {"FullyConnectedNet W1", "FullyConnectedNet W2", "FullyConnectedNet W3"}
+
+
+def test_an_older_handouts_constructor_checks_what_it_can_express():
+    older = FC_NET.replace("dropout_keep_ratio=1,\n                 normalization=None,", "dropout=0,\n                 use_batchnorm=False,")
+    older = older.replace("        self.normalization = normalization\n        self.use_dropout = dropout_keep_ratio != 1\n",
+                          "        self.normalization = 'batchnorm' if use_batchnorm else None\n        self.use_dropout = dropout > 0\n"
+                          "        dropout_keep_ratio = 1 - dropout\n        normalization = self.normalization\n")
+    assert older.count("use_batchnorm") == 2
+    result = _fc(older)
+    assert result.unsupported == ("layernorm: FullyConnectedNet takes no normalization='layernorm'",)
+    assert not result.failures, result.render()
