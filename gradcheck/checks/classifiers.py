@@ -17,7 +17,7 @@ from typing import Any, Callable
 import numpy as np
 
 from gradcheck import adapters, diagnose, equations, finite_diff, problems
-from gradcheck.checks.common import YOURS, mutation_records, precision_summary
+from gradcheck.checks.common import YOURS, model_differences, model_gradient, mutation_records, precision_summary
 from gradcheck.checks.result import CheckResult, settle
 from gradcheck.compare import Comparison, compare, failed
 from gradcheck.precision import Precision, probe_arrays
@@ -259,17 +259,14 @@ def _net_records(cls: type, shape: tuple[int, int, int, int, float], seed: int) 
                if not isinstance(value, str) else failed("TwoLayerNet loss", (), value, **ctx)]
     given = out[1]
     for k in NET_PARAMS:
-        if k not in given:
-            records.append(failed(f"TwoLayerNet {k}", params[k].shape, f"grads has no key {k!r} (it has: "
-                                  f"{', '.join(map(str, given)) or 'nothing'})", witnesses=(YOURS, ORACLE), **ctx))
-            continue
-        got = adapters.as_float_array(given[k])
-        if isinstance(got, str):
-            records.append(failed(f"TwoLayerNet {k}", params[k].shape, f"grads[{k!r}] is not numbers: {got}", **ctx))
+        got = model_gradient("TwoLayerNet", given, k, params[k].shape, ORACLE, ctx)
+        if isinstance(got, Comparison):
+            records.append(got)
             continue
         judged = [compare(got, grads[k], tensor=f"TwoLayerNet {k}", witnesses=(YOURS, ORACLE),
                           equation=NET_EQUATIONS[k], **ctx)]
-        judged += _net_differences(fresh, k, params, X, y, reg, got, ctx)
+        judged += model_differences("TwoLayerNet", fresh, k, params, lambda net: net.loss(X, y, reg), got, NET_EQUATIONS[k],
+                                    ORACLE, ctx)
         if any(r.failed for r in judged):
             found = _net_diagnosis(k, params, grads, got, 2 * scale * reg, n)
             judged = [diagnose.with_diagnosis(r, found) if r.failed else r for r in judged]
@@ -279,27 +276,6 @@ def _net_records(cls: type, shape: tuple[int, int, int, int, float], seed: int) 
     records.append(failed("TwoLayerNet scores", scores.shape, got, **ctx) if isinstance(got, str) else
                    compare(got, scores, tensor="TwoLayerNet scores", witnesses=(YOURS, ORACLE), **ctx))
     return records + mutation_records(call.mutated, context, seed)
-
-
-NET_FD = "finite differences of your loss"
-
-
-def _net_differences(fresh: Callable[[], Any], k: str, params: dict[str, np.ndarray], X: np.ndarray, y: np.ndarray,
-                     reg: float, given: np.ndarray, ctx: dict) -> list[Comparison]:
-    """grads[k] against finite differences of your own TwoLayerNet.loss in params[k], entry by entry."""
-    def own_loss(value: np.ndarray) -> float:
-        net = fresh()
-        net.params[k] = value
-        return float(np.reshape(np.asarray(net.loss(X, y, reg)[0], dtype=np.float64), ()))
-
-    try:
-        with np.errstate(all="ignore"):
-            estimate = finite_diff.gradient(own_loss, params[k], method="richardson", truncation=True)
-    except Exception as exc:  # the student's loss misbehaving under perturbation
-        return [failed(f"TwoLayerNet {k}", params[k].shape, f"finite differences of your TwoLayerNet.loss failed: "
-                       f"{adapters.describe_exception(exc)}", witnesses=(NET_FD, ORACLE), **ctx)]
-    return [compare(given, estimate.values, tensor=f"TwoLayerNet {k}", witnesses=(YOURS, NET_FD), uncertainty=estimate.error,
-                    checkable=estimate.checkable, not_checkable_reason=estimate.reason, equation=NET_EQUATIONS[k], **ctx)]
 
 
 def _net_diagnosis(k: str, params: dict[str, np.ndarray], grads: dict[str, np.ndarray], given: np.ndarray,

@@ -283,3 +283,42 @@ def mutation_records(mutated: Sequence[Comparison], problem: str | None, seed: i
     return [diagnose.with_diagnosis(replace(m, problem=problem or m.problem, seed=seed),
                                     diagnose.known("inputs_mutated", f"{m.tensor} changed during the call"))
             for m in mutated]
+
+
+MODEL_FD = "finite differences of your loss"
+
+
+def model_differences(label: str, fresh: Callable[[], Any], key: str, params: Mapping[str, np.ndarray],
+                      loss: Callable[[Any], Any], given: np.ndarray, equation: equations.Equation,
+                      oracle: str, ctx: Mapping[str, Any]) -> list[Comparison]:
+    """``given`` (a model's grads[key]) against finite differences of the model's own loss in params[key].
+
+    ``fresh()`` builds the model with ``params``; ``loss(model)`` returns what its ``loss`` method returns,
+    the loss first. Entry by entry, with Richardson's truncation counted.
+    """
+    from gradcheck import finite_diff
+
+    def own_loss(value: np.ndarray) -> float:
+        model = fresh()
+        model.params[key] = value
+        return float(np.reshape(np.asarray(loss(model)[0], dtype=np.float64), ()))
+
+    try:
+        with np.errstate(all="ignore"):
+            estimate = finite_diff.gradient(own_loss, params[key], method="richardson", truncation=True)
+    except Exception as exc:  # the student's loss misbehaving under perturbation
+        return [failed(f"{label} {key}", params[key].shape, f"finite differences of your {label}.loss failed: "
+                       f"{adapters.describe_exception(exc)}", witnesses=(MODEL_FD, oracle), **ctx)]
+    return [compare(given, estimate.values, tensor=f"{label} {key}", witnesses=(YOURS, MODEL_FD), uncertainty=estimate.error,
+                    checkable=estimate.checkable, not_checkable_reason=estimate.reason, equation=equation, **ctx)]
+
+
+def model_gradient(label: str, grads: Mapping[str, Any], key: str, shape: tuple[int, ...], oracle: str,
+                   ctx: Mapping[str, Any]) -> np.ndarray | Comparison:
+    """A model's ``grads[key]`` as a float array, or the failed record that says why it cannot be read."""
+    if key not in grads:
+        return failed(f"{label} {key}", shape, f"grads has no key {key!r} (it has: {', '.join(map(str, grads)) or 'nothing'})",
+                      witnesses=(YOURS, oracle), **ctx)
+    got = adapters.as_float_array(grads[key])
+    return failed(f"{label} {key}", shape, f"grads[{key!r}] is not numbers: {got}", witnesses=(YOURS, oracle), **ctx) \
+        if isinstance(got, str) else got

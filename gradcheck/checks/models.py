@@ -17,18 +17,17 @@ unsupported.
 from __future__ import annotations
 
 import inspect
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
-from gradcheck import adapters, diagnose, equations, finite_diff, layer_oracle
+from gradcheck import adapters, equations, layer_oracle
 from gradcheck.checks.classifiers import REGULARISATIONS
-from gradcheck.checks.common import YOURS, mutation_records
+from gradcheck.checks.common import YOURS, model_differences, model_gradient, mutation_records
 from gradcheck.checks.result import CheckResult, settle
 from gradcheck.compare import Comparison, compare, failed, tolerance_for
 
 ORACLE = "JAX (float64)"
-FD = "finite differences of your loss"
 # (normalization, keep probability): each option of the handout's constructor once
 CONFIGS = (("none", 1.0), ("batchnorm", 1.0), ("layernorm", 1.0), ("none", 0.75))
 N, D, HIDDEN, C, REG = 7, 5, (6, 4), 3, 0.1
@@ -162,13 +161,9 @@ def _config_records(cls: type, normalization: str, keep: float, seed: int) -> tu
                        failed("FullyConnectedNet loss", (), value, **ctx))
     given = out[1]
     for k in params:
-        if k not in given:
-            records.append(failed(f"FullyConnectedNet {k}", params[k].shape, f"grads has no key {k!r} (it has: "
-                                  f"{', '.join(map(str, given)) or 'nothing'})", witnesses=(YOURS, ORACLE), **ctx))
-            continue
-        got = adapters.as_float_array(given[k])
-        if isinstance(got, str):
-            records.append(failed(f"FullyConnectedNet {k}", params[k].shape, f"grads[{k!r}] is not numbers: {got}", **ctx))
+        got = model_gradient("FullyConnectedNet", given, k, params[k].shape, ORACLE, ctx)
+        if isinstance(got, Comparison):
+            records.append(got)
             continue
         if truths:
             # A bias before a normalization has gradient 0: the normalization removes its mean. Both sides are
@@ -177,26 +172,9 @@ def _config_records(cls: type, normalization: str, keep: float, seed: int) -> tu
             rounding = tolerance_for(got.dtype).rtol * float(np.max(np.abs(grads[f"W{k[1:]}"]))) if zero else None
             records.append(compare(got, grads[k], tensor=f"FullyConnectedNet {k}", witnesses=(YOURS, ORACLE),
                                    uncertainty=None if rounding is None else np.asarray(rounding), equation=GRADIENT, **ctx))
-        records += _differences(fresh, k, params, X, y, got, ctx)
+        records += model_differences("FullyConnectedNet", fresh, k, params, lambda net: net.loss(X, y), got, GRADIENT,
+                                     ORACLE, ctx)
     return records + mutation_records(call.mutated, context, seed), None
-
-
-def _differences(fresh: Callable[[], Any], k: str, params: dict[str, np.ndarray], X: np.ndarray, y: np.ndarray,
-                 given: np.ndarray, ctx: dict) -> list[Comparison]:
-    """grads[k] against finite differences of the net's own loss in params[k], entry by entry."""
-    def own_loss(value: np.ndarray) -> float:
-        net = fresh()
-        net.params[k] = value
-        return float(np.reshape(np.asarray(net.loss(X, y)[0], dtype=np.float64), ()))
-
-    try:
-        with np.errstate(all="ignore"):
-            estimate = finite_diff.gradient(own_loss, params[k], method="richardson", truncation=True)
-    except Exception as exc:
-        return [failed(f"FullyConnectedNet {k}", params[k].shape, f"finite differences of your FullyConnectedNet.loss "
-                       f"failed: {adapters.describe_exception(exc)}", witnesses=(FD, ORACLE), **ctx)]
-    return [compare(given, estimate.values, tensor=f"FullyConnectedNet {k}", witnesses=(YOURS, FD), uncertainty=estimate.error,
-                    checkable=estimate.checkable, not_checkable_reason=estimate.reason, equation=GRADIENT, **ctx)]
 
 
 def check_fc_net(module: Any, *, seed: int = 0, require_stability: bool = False) -> CheckResult:
