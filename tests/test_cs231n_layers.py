@@ -300,3 +300,12 @@ def test_an_older_handouts_constructor_checks_what_it_can_express():
     result = _fc(older)
     assert result.unsupported == ("layernorm: FullyConnectedNet takes no normalization='layernorm'",)
     assert not result.failures, result.render()
+
+
+def test_a_bias_before_a_normalization_is_judged_against_zero_and_a_small_error_still_fails():
+    # its true gradient is 0 (the normalization removes its mean): rounding passes, 1e-6 does not
+    result = _fc(FC_NET.replace("        return loss, grads\n", '        grads["b1"] = grads["b1"] + 1e-6\n        return loss, grads\n'))
+    failing = {c.problem.split("normalization=")[1].split(",")[0] for c in result.failures
+               if c.tensor == "FullyConnectedNet b1" and c.witnesses[1] == "JAX (float64)"}
+    assert {"batchnorm", "layernorm"} <= failing, result.render()
+    assert {c.tensor for c in result.failures} == {"FullyConnectedNet b1"}

@@ -23,7 +23,7 @@ from gradcheck.compare import Comparison, compare, failed
 from gradcheck.precision import Precision, probe_arrays
 
 FUNCTIONS = ("svm_loss_naive", "svm_loss_vectorized", "softmax_loss_naive", "softmax_loss_vectorized")
-ORACLE = "JAX (float64)"
+ORACLE = "JAX (float64)"  # the independent oracle every CS231n check names
 FD = "finite differences of your loss"
 # A linear classifier is the linear hypothesis h = θᵀx (h = XW for a batch), with the handout's loss and regularisation.
 LOSS = equations.Equation("ce / hinge + reg", "L = (1/N) Σᵢ Lᵢ + reg·ΣW²  (Lᵢ = −log softmax(sᵢ)_yᵢ, or the "

@@ -24,6 +24,7 @@ import numpy as np
 
 from gradcheck import adapters, diagnose, equations, finite_diff, layer_oracle, problems
 from gradcheck.checks import cs231n
+from gradcheck.checks.classifiers import ORACLE
 from gradcheck.checks.common import (
     DEFAULT_ACTIVATIONS, YOURS, judge_cases, layer_vjp, measure, mutation_records, precision_summary,
     softmax_loss_gradient, truth_name, unstable,
@@ -311,7 +312,6 @@ def check_layers(layers: Any, *, activations: Sequence[str] | None = None, seed:
 # ---------------------------------------------------------------------------
 # Assignment 2's other layers (gradcheck.checks.cs231n): forward against the oracle, backward as a VJP
 
-ORACLE = "JAX (float64)"
 PER_ENTRY = 48  # tensors up to this size get per-entry differences; larger ones two random directions
 PY2_DIVISION = ("'float' object cannot be interpreted as an integer", "slice indices must be integers")
 

@@ -22,12 +22,11 @@ from typing import Any
 import numpy as np
 
 from gradcheck import adapters, equations, layer_oracle
-from gradcheck.checks.classifiers import REGULARISATIONS
+from gradcheck.checks.classifiers import ORACLE, REGULARISATIONS
 from gradcheck.checks.common import YOURS, model_differences, model_gradient, mutation_records
 from gradcheck.checks.result import CheckResult, settle
 from gradcheck.compare import Comparison, compare, failed, tolerance_for
 
-ORACLE = "JAX (float64)"
 # (normalization, keep probability): each option of the handout's constructor once
 CONFIGS = (("none", 1.0), ("batchnorm", 1.0), ("layernorm", 1.0), ("none", 0.75))
 N, D, HIDDEN, C, REG = 7, 5, (6, 4), 3, 0.1
