@@ -145,9 +145,10 @@ def load(spec: str) -> tuple[Any, str | None]:
     Returns the module and the function name after the colon (or None).
     """
     import importlib
-    import importlib.util
     import pathlib
     import sys
+
+    from gradcheck.grader import importing
 
     target, _, attribute = spec.partition(":")
     path = pathlib.Path(target)
@@ -155,18 +156,7 @@ def load(spec: str) -> tuple[Any, str | None]:
         if target.endswith(".py") or path.exists():
             if not path.is_file():
                 raise LoadError(f"no such file: {target}")
-            name = f"gradcheck_user_{path.stem}"
-            module_spec = importlib.util.spec_from_file_location(name, path.resolve())
-            module = importlib.util.module_from_spec(module_spec)
-            sys.modules[name] = module  # as importlib does: dataclasses, pickling and inspect look it up there
-            sys.path.insert(0, str(path.resolve().parent))  # let the file import its neighbours
-            try:
-                module_spec.loader.exec_module(module)
-            except BaseException:
-                sys.modules.pop(name, None)
-                raise
-            finally:
-                sys.path.remove(str(path.resolve().parent))
+            module = importing.import_file(path, f"gradcheck_user_{path.stem}")
         else:
             sys.path.insert(0, ".")
             try:
@@ -179,6 +169,10 @@ def load(spec: str) -> tuple[Any, str | None]:
         raise LoadError(f"{exc.filename}:{exc.lineno}: syntax error: {exc.msg}") from None
     except ModuleNotFoundError as exc:
         raise LoadError(f"cannot import {target!r}: {exc}. Give a path to a .py file or a module on the Python path.") from None
+    except ImportError as exc:
+        hint = (" The file imports relative to its package (from .layers import …): give its path inside the "
+                "package's folders, with their __init__.py files in place.") if "relative import" in str(exc) else ""
+        raise LoadError(f"importing {target} raised {describe_exception(exc)}.{hint}") from None
     except Exception as exc:
         raise LoadError(f"importing {target} raised {describe_exception(exc)}") from None
     if attribute and not callable(getattr(module, attribute, None)):

@@ -143,6 +143,7 @@ conventions (detected from the names your file defines, or named with --conventi
   two_layer_net             class TwoLayerNet(D, H, C).loss(X, y=None, reg) -> scores, or (loss, grads)
   fc_net                    class FullyConnectedNet(hidden_dims, ...).loss(X, y) -> (loss, grads), with
                             normalization and dropout   (CS231n assignment 2)
+  cnn                       class ThreeLayerConvNet(input_dim, ...).loss(X, y) -> (loss, grads)
 
 examples:
   gradcheck check hw0.py                               every convention hw0.py defines

@@ -54,6 +54,8 @@ def covered(convention: str, names: Iterable[str]) -> set[str]:
         return names & {"TwoLayerNet"}
     if convention == "fc_net":
         return names & {"FullyConnectedNet"}
+    if convention == "cnn":
+        return names & {"ThreeLayerConvNet"}
     if convention == "linear_classifiers":
         from gradcheck.checks.classifiers import FUNCTIONS
 

@@ -124,8 +124,26 @@ def vjp(fn: Callable, inputs: tuple[np.ndarray, ...], settings: dict, cotangent:
     return tuple(np.asarray(g) for g in _compiled(fn, settings, len(inputs), True)(*args, cot))
 
 
+_PROGRAMS: dict[tuple, Callable] = {}
+
+
 def _compiled(fn: Callable, settings: dict, count: int, pullback: bool) -> Callable:
-    """``fn`` with its settings bound, compiled as one program: one compilation instead of one per operation."""
+    """``fn`` with its settings bound, compiled as one program: one compilation instead of one per operation.
+
+    Programs are kept for settings that are plain values (strides, ε, flags), so a problem drawn again or a
+    second case of the same layer reuses its compilation (jax compiles again only for new shapes).
+    """
+    try:
+        key = (fn, tuple(sorted(settings.items())), count, pullback)
+        hash(key)
+    except TypeError:  # settings holding arrays (labels, word indices): compiled for this call only
+        return _program(fn, settings, count, pullback)
+    if key not in _PROGRAMS:
+        _PROGRAMS[key] = _program(fn, settings, count, pullback)
+    return _PROGRAMS[key]
+
+
+def _program(fn: Callable, settings: dict, count: int, pullback: bool) -> Callable:
     jax = _jax()
     bound = lambda *a: fn(*a, **settings)
     if not pullback:

@@ -20,6 +20,7 @@ from typing import Any, Callable
 from gradcheck.checks import (
     CheckResult,
     GradientMismatch,
+    check_cnn,
     check_fc_net,
     check_function,
     check_layers,
@@ -41,7 +42,7 @@ from gradcheck.compare import tolerances
 from reference_mlp.validation import InvalidArgument
 
 __all__ = [
-    "GradientMismatch", "Inconclusive", "assert_fc_net", "assert_function", "assert_layers", "assert_linear_classifiers", "assert_mlp_grads",
+    "GradientMismatch", "Inconclusive", "assert_cnn", "assert_fc_net", "assert_function", "assert_layers", "assert_linear_classifiers", "assert_mlp_grads",
     "assert_module", "assert_modules", "assert_nn_epoch", "assert_softmax_loss", "assert_softmax_regression_epoch",
     "assert_two_layer_grads", "assert_two_layer_net",
 ]
@@ -104,6 +105,7 @@ assert_linear_classifiers = _assertion(check_linear_classifiers, "assert_linear_
                                        "every CS231n assignment-1 classifier loss (svm_loss_*, softmax_loss_*)")
 assert_two_layer_net = _assertion(check_two_layer_net, "assert_two_layer_net", "CS231n assignment 1's TwoLayerNet.loss")
 assert_fc_net = _assertion(check_fc_net, "assert_fc_net", "CS231n assignment 2's FullyConnectedNet.loss")
+assert_cnn = _assertion(check_cnn, "assert_cnn", "CS231n assignment 2's ThreeLayerConvNet.loss")
 assert_modules = _assertion(check_modules, "assert_modules", "every layer object and their composition")
 assert_function = _assertion(check_function, "assert_function", "a backward pass, against its own forward")
 assert_module = _assertion(check_module, "assert_module", "every convention a module defines")

@@ -17,13 +17,14 @@ import pytest
 
 from gradcheck import coverage
 from gradcheck.checks import cs231n
-from gradcheck.checks.conventions import detect
+from gradcheck.checks.conventions import check_module, detect
 from gradcheck.checks.layers import check_layers, covers
 from gradcheck.compare import Verdict
 
 HERE = pathlib.Path(__file__).parent / "cs231n_a2"
 sys.path.insert(0, str(HERE))
-from mistakes import FIRST, RNN_FIRST, RNN_SECOND, SECOND  # noqa: E402
+import checkout  # noqa: E402
+from mistakes import FIRST, RNN_FIRST, RNN_SECOND, SANDWICH_FIRST, SANDWICH_SECOND, SECOND  # noqa: E402
 
 CORRECT = (HERE / "layers.py").read_text()
 RNN_CORRECT = (HERE / "rnn_layers.py").read_text()
@@ -78,14 +79,54 @@ def test_the_file_is_detected_as_layers_and_nothing_it_defines_goes_unchecked():
     assert covers(A2) == set(A2)
 
 
-def test_the_sandwiches_of_layer_utils_are_checked_too():
-    sandwiches = ("affine_relu_forward", "affine_relu_backward", "conv_relu_forward", "conv_relu_backward",
-                  "conv_relu_pool_forward", "conv_relu_pool_backward")
-    source = CORRECT + (HERE / "layer_utils.py").read_text().replace("from layers import *", "")
-    result = check_layers(module_of(source, "layer_utils"))
+def _part(mistakes: dict, backward: bool) -> dict:
+    """The mistakes in backwards, or those elsewhere: a forward that raises leaves its backward nothing to run."""
+    return {k: m for k, m in mistakes.items() if ("backward" in m.function) == backward}
+
+
+LAYER_UTILS = (HERE / "layer_utils.py").read_text()
+SANDWICHES = ("affine_relu_forward", "affine_relu_backward", "affine_bn_relu_forward", "affine_bn_relu_backward",
+              "conv_relu_forward", "conv_relu_backward", "conv_relu_pool_forward", "conv_relu_pool_backward")
+
+
+def _sandwiches(source: str = LAYER_UTILS):
+    """layer_utils.py as the handout has it: the sandwiches, on the layers it imports."""
+    (result,) = check_module(module_of(source, "layer_utils"))
+    return result
+
+
+def test_the_sandwiches_of_layer_utils_are_checked_and_not_the_layers_they_import():
+    result = _sandwiches()
     verdicts = {name: verdict for name, verdict, _ in result.functions()}
     assert result.passed, result.render()
-    assert all(verdicts[name] is Verdict.PASS for name in sandwiches)
+    assert set(verdicts) == set(SANDWICHES) and set(verdicts.values()) == {Verdict.PASS}
+
+
+def test_there_are_two_mistakes_for_every_sandwich():
+    assert sorted(m.function for m in SANDWICH_FIRST.values()) == sorted(SANDWICHES)
+    assert sorted(m.function for m in SANDWICH_SECOND.values()) == sorted(SANDWICHES)
+
+
+@pytest.mark.parametrize("mistakes", [_part(SANDWICH_FIRST, False), _part(SANDWICH_FIRST, True),
+                                       _part(SANDWICH_SECOND, False), _part(SANDWICH_SECOND, True)],
+                         ids=["first, forwards", "first, backwards", "second, forwards", "second, backwards"])
+def test_each_sandwich_mistake_fails_the_functions_it_breaks_and_no_other(mistakes):
+    result = _sandwiches(LAYER_UTILS + "".join(m.source for m in mistakes.values()))
+    broken = {f for m in mistakes.values() for f in (m.function, *m.also)}
+    verdicts = {name: verdict for name, verdict, _ in result.functions()}
+    assert {name for name, verdict in verdicts.items() if verdict is Verdict.FAIL} == broken, result.render()
+    for label, mistake in mistakes.items():
+        if mistake.bug is not None:
+            assert mistake.bug in {c.bug for c in result.failures if c.tensor.split(" ")[0] == mistake.function}, label
+
+
+def test_a_bias_before_batchnorm_is_judged_against_zero_and_a_small_error_still_fails():
+    # its true gradient is 0 (batchnorm removes its mean): rounding passes, as above; 1e-6 does not
+    off = LAYER_UTILS.replace("    return dx, dw, db, dgamma, dbeta\n", "    return dx, dw, db + 1e-6, dgamma, dbeta\n")
+    assert off != LAYER_UTILS
+    result = _sandwiches(off)
+    assert {c.tensor for c in result.failures} == {"affine_bn_relu_backward db"}, result.render()
+    assert {c.witnesses[1] for c in result.failures} == {"JAX (float64)", "finite differences of your forward"}
 
 
 def _with(mistakes: dict) -> types.ModuleType:
@@ -94,11 +135,6 @@ def _with(mistakes: dict) -> types.ModuleType:
 
 def test_there_are_two_mistakes_for_every_function_of_the_handout():
     assert sorted(m.function for m in FIRST.values()) == sorted(A2) == sorted(m.function for m in SECOND.values())
-
-
-def _part(mistakes: dict, backward: bool) -> dict:
-    """The mistakes in backwards, or those elsewhere: a forward that raises leaves its backward nothing to run."""
-    return {k: m for k, m in mistakes.items() if ("backward" in m.function) == backward}
 
 
 @pytest.mark.parametrize("mistakes", [_part(FIRST, False), _part(FIRST, True), _part(SECOND, False), _part(SECOND, True)],
@@ -273,8 +309,8 @@ def test_a_correct_fully_connected_net_passes_plain_normalized_and_with_dropout(
     configs = {c.problem.split("), X")[0] for c in result.comparisons}
     assert {p.split("normalization=")[1] for p in configs} == {"none, keep=1", "batchnorm, keep=1", "layernorm, keep=1",
                                                                "none, keep=0.75"}
-    # with dropout the net's own seeded mask is the only witness: finite differences of its own loss
-    dropout = [c for c in result.comparisons if "keep=0.75" in c.problem]
+    # with dropout the net's own seeded mask is the only witness of its gradients: finite differences of its own loss
+    dropout = [c for c in result.comparisons if "keep=0.75" in c.problem and c.tensor != "FullyConnectedNet scores"]
     assert dropout and {c.witnesses[1] for c in dropout} == {"finite differences of your loss"}
 
 
@@ -309,3 +345,92 @@ def test_a_bias_before_a_normalization_is_judged_against_zero_and_a_small_error_
                if c.tensor == "FullyConnectedNet b1" and c.witnesses[1] == "JAX (float64)"}
     assert {"batchnorm", "layernorm"} <= failing, result.render()
     assert {c.tensor for c in result.failures} == {"FullyConnectedNet b1"}
+
+
+# cnn.py: ThreeLayerConvNet(...).loss
+
+CNN = (HERE / "cnn.py").read_text()
+
+
+def _cnn(source: str):
+    module = module_of(source, "cnn")
+    assert detect(module) == ("cnn",)  # the layers it imports are not checked again here
+    (result,) = check_module(module)
+    return result
+
+
+def test_a_correct_three_layer_convnet_passes_against_jax_and_its_own_differences():
+    result = _cnn(CNN)
+    assert result.passed, result.render()
+    checked = {c.tensor.split("·")[0]: set() for c in result.comparisons}
+    for c in result.comparisons:
+        checked[c.tensor.split("·")[0]].add(c.witnesses[1])
+    params = {f"ThreeLayerConvNet {k}" for k in ("W1", "b1", "W2", "b2", "W3", "b3")}
+    assert set(checked) == {"ThreeLayerConvNet loss", "ThreeLayerConvNet scores"} | params
+    assert all(checked[k] == {"JAX (float64)", "finite differences of your loss"} for k in params)
+    # the filters (81 entries) are differenced along directions, the small biases entry by entry
+    assert any(c.tensor == "ThreeLayerConvNet W1·v1" for c in result.comparisons)
+
+
+@pytest.mark.parametrize("mistake, failing", [
+    (('        grads["W1"] += self.reg * W1\n', ""), {"W1"}),
+    (("        loss += 0.5 * self.reg *", "        loss += self.reg *"), {"W1", "W2", "W3"}),
+    (('        _, grads["W1"], grads["b1"] = conv_relu_pool_backward(dout1, cache1)\n',
+      '        _, grads["W1"], _ = conv_relu_pool_backward(dout1, cache1)\n'), {"b1"}),
+], ids=["filters without the regularisation gradient", "loss with reg·ΣW², gradients with reg·W", "no b1 gradient"])
+def test_each_convnet_mistake_fails_the_parameters_it_breaks_and_no_other(mistake, failing):
+    source = CNN.replace(*mistake)
+    assert source != CNN
+    result = _cnn(source)
+    assert {c.tensor.split("·")[0] for c in result.failures} == {f"ThreeLayerConvNet {k}" for k in failing}, result.render()
+
+
+def test_a_convnet_whose_fast_layers_are_not_compiled_is_not_judged():
+    missing = CNN.replace("    def loss(self, X, y=None):\n", "    def loss(self, X, y=None):\n        col2im_6d_cython\n")
+    result = _cnn(missing)
+    assert result.inconclusive and not result.failures, result.render()
+    assert "python setup.py build_ext --inplace" in result.render()
+
+
+def test_a_checkouts_files_import_as_modules_of_their_package_and_each_checkout_is_its_own(tmp_path):
+    from gradcheck.adapters import load
+
+    good = checkout.build(tmp_path / "good")
+    module, _ = load(str(good / "classifiers" / "cnn.py"))
+    assert module.__name__ == "cs231n.classifiers.cnn"
+    assert [r.passed for r in check_module(module)] == [True]
+    # a second checkout of the same package name is imported afresh: its own broken layers are the ones run
+    bad = checkout.build(tmp_path / "bad", CORRECT.replace("np.maximum(0, x)", "np.maximum(0.01 * x, x)"))
+    assert CORRECT.count("np.maximum(0, x)") == 1
+    module, _ = load(str(bad / "classifiers" / "cnn.py"))
+    assert [r.passed for r in check_module(module)] == [False]
+
+
+def test_a_file_that_imports_relative_to_a_package_it_is_not_in_gets_a_clear_error(tmp_path):
+    from gradcheck.adapters import LoadError, load
+
+    lone = tmp_path / "cnn.py"
+    lone.write_text("from ..layer_utils import *\n")
+    with pytest.raises(LoadError, match="imports relative to its package.*__init__.py"):
+        load(str(lone))
+
+
+def test_a_net_regularised_by_reg_times_the_squares_passes_when_its_gradient_says_so_too():
+    # both of the handouts' readings pass when loss and gradient agree: 0.5·reg·ΣW² with reg·W, reg·ΣW² with 2·reg·W
+    fc = FC_NET.replace("loss += 0.5 * self.reg *", "loss += self.reg *").replace("+= self.reg * W\n", "+= 2 * self.reg * W\n")
+    cnn = CNN.replace("loss += 0.5 * self.reg *", "loss += self.reg *").replace("+= self.reg * W", "+= 2 * self.reg * W")
+    assert fc.count("2 * self.reg") == 1 and cnn.count("2 * self.reg") == 3
+    assert _fc(fc).passed, _fc(fc).render()
+    assert _cnn(cnn).passed
+
+
+def test_scores_with_y_none_are_the_test_mode_net_and_dropout_left_on_fails_there_only():
+    result = _fc(FC_NET)
+    scored = {c.problem.split("normalization=")[1].split("), X")[0] for c in result.comparisons if c.tensor.endswith("scores")}
+    assert scored == {"none, keep=1", "layernorm, keep=1", "none, keep=0.75"}  # batchnorm's use running statistics
+    still_training = FC_NET.replace('            self.dropout_param["mode"] = mode\n', "            pass\n")
+    assert still_training != FC_NET
+    failing = _fc(still_training).failures
+    assert [(c.tensor, c.problem.split("normalization=")[1].split("), X")[0]) for c in failing] == [
+        ("FullyConnectedNet scores", "none, keep=0.75")]
+    assert _cnn(CNN).comparisons[-1].tensor == "ThreeLayerConvNet scores"

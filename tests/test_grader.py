@@ -292,6 +292,35 @@ def test_a_cs231n_assignment_2_layers_file_is_graded_function_by_function(tmp_pa
             assert "PASS         max_pool_forward_naive" in output
 
 
+def test_the_models_of_a_cs231n_checkout_are_graded_in_their_package(tmp_path):
+    # cnn.py and fc_net.py import ..layers: the sandbox imports them as modules of the submitted package, and the
+    # grader's params reach the submission's model (assigned in the sandbox), so its own loss is what is differenced
+    sys.path.insert(0, str(HERE / "cs231n_a2"))
+    import checkout
+
+    spec_text = SPEC.replace('name = "two-layer gradients"\nfile = "hw.py"\nconvention = "two_layer_grads"',
+                             'name = "convnet"\nfile = "cs231n/classifiers/cnn.py"\nconvention = "cnn"')
+    spec_text = spec_text.replace("time_limit = 10", "time_limit = 120") + (
+        '[[check]]\nname = "fully connected"\nfile = "cs231n/classifiers/fc_net.py"\nconvention = "fc_net"\nweight = 2\n')
+    cnn = (HERE / "cs231n_a2" / "cnn.py").read_text()
+    for name, broken, expected in (("correct", None, 6), ("unregularised", '        grads["W1"] += self.reg * W1\n', 2)):
+        (tmp_path / name).mkdir()
+        submission, spec, results = setup(tmp_path / name, "")
+        (submission / "hw.py").unlink()
+        package = checkout.build(submission)
+        if broken:
+            assert broken in cnn
+            (package / "classifiers" / "cnn.py").write_text((package / "classifiers" / "cnn.py").read_text().replace(broken, ""))
+        spec.write_text(spec_text.format(seed=SECRET_SEED, extra=""))
+        _, document, _ = grade(submission, spec, results, "--json", str(results / "all.json"))
+        outputs = "\n".join(t["output"] for t in document["tests"])
+        assert document["score"] == expected, outputs[:3000]
+        if broken:
+            failing = {c["tensor"] for c in json.loads((results / "all.json").read_text())["checks"][0]["result"]["comparisons"]
+                       if c["verdict"] == "fail"}
+            assert {f.split("·")[0] for f in failing} == {"ThreeLayerConvNet W1"}, failing
+
+
 def test_a_batch_grades_every_folder_in_parallel_and_resumes_where_it_stopped(tmp_path):
     submissions, out = tmp_path / "submissions", tmp_path / "graded"
     for name, source in (("alice", "two_layer_grads_correct_relu.py"), ("bob", "two_layer_grads_sign_flip.py"),

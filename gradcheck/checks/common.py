@@ -5,13 +5,14 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import inspect
+import zlib
 from dataclasses import dataclass, replace
 from typing import Any, Callable, Iterator, Mapping, Sequence
 
 import numpy as np
 
-from gradcheck import adapters, diagnose, equations, precision
-from gradcheck.compare import NONFINITE, STABILITY, Comparison, Tolerance, compare, failed
+from gradcheck import adapters, diagnose, equations, finite_diff, precision
+from gradcheck.compare import NONFINITE, STABILITY, Comparison, Tolerance, compare, failed, tolerance_for
 from gradcheck.precision import Precision
 from gradcheck.problems import Case
 from gradcheck.verification import along_directions
@@ -286,6 +287,50 @@ def mutation_records(mutated: Sequence[Comparison], problem: str | None, seed: i
 
 
 MODEL_FD = "finite differences of your loss"
+PER_ENTRY = 48  # tensors up to this size get per-entry differences; larger ones two random directions
+
+
+def differences(phi: Callable[[np.ndarray], float], x: np.ndarray, rng: np.random.Generator,
+                precision: np.dtype | None = None) -> Any:
+    """Richardson differences of ``phi`` at ``x``, truncation counted: per entry (an ``Estimate``) for up to
+    ``PER_ENTRY`` entries, else along two random ±[0.5, 1.5] directions, as ``[(v, Directional)]``."""
+    if x.size <= PER_ENTRY:
+        return finite_diff.gradient(phi, x, method="richardson", precision=precision, truncation=True)
+    vs = [rng.choice([-1.0, 1.0], x.shape) * rng.uniform(0.5, 1.5, x.shape) for _ in range(2)]
+    return [(v, finite_diff.directional(phi, x, v, precision=precision, truncation=True)) for v in vs]
+
+
+def fd_records(label: str, given: np.ndarray, estimate: Any, tolerance: Tolerance, ctx: Mapping[str, Any],
+               equation: equations.Equation, witness: str = "finite differences of your forward",
+               oracle: str = "JAX (float64)") -> list[Comparison]:
+    """``given`` against the finite differences of one input: entry by entry, or ⟨given, v⟩ per direction."""
+    common = dict(witnesses=(YOURS, witness), tolerance=tolerance, equation=equation, **ctx)
+    if estimate is None:  # not taken
+        return []
+    if isinstance(estimate, str):
+        return [failed(label, np.shape(given), f"{witness} failed: {estimate}",
+                       witnesses=(witness, oracle), **ctx)]
+    if isinstance(estimate, finite_diff.Estimate):
+        return [compare(given, estimate.values, tensor=label, uncertainty=estimate.error, checkable=estimate.checkable,
+                        not_checkable_reason=estimate.reason, **common)]
+    if np.shape(given) != estimate[0][0].shape:
+        return []  # the oracle's record already says the shape is wrong
+    records = []
+    for k, (v, e) in enumerate(estimate, start=1):
+        # ⟨given, v⟩ rounds on the scale of Σ|given·v|, not of the (possibly cancelling) sum
+        magnitude = float(np.sum(np.abs(given * v)))
+        records.append(compare(float(np.sum(given * v)), e.value if e.checkable else np.nan, tensor=f"{label}·v{k}",
+                               uncertainty=np.asarray(tolerance.rtol * magnitude + e.error),
+                               not_checkable_reason=e.reason, **common))
+    return records
+
+
+
+
+def not_run(label: str, shape: tuple[int, ...], why: str, ctx: Mapping[str, Any], oracle: str | None = None) -> Comparison:
+    """A record that judged nothing because ``why``: INCONCLUSIVE, never a pass or a failure of this function."""
+    return compare(np.zeros(shape), np.full(shape, np.nan), tensor=label, witnesses=(YOURS, oracle or truth_name()),
+                   not_checkable_reason=f"not run: {why}", **ctx)
 
 
 def model_differences(label: str, fresh: Callable[[], Any], key: str, params: Mapping[str, np.ndarray],
@@ -294,23 +339,21 @@ def model_differences(label: str, fresh: Callable[[], Any], key: str, params: Ma
     """``given`` (a model's grads[key]) against finite differences of the model's own loss in params[key].
 
     ``fresh()`` builds the model with ``params``; ``loss(model)`` returns what its ``loss`` method returns,
-    the loss first. Entry by entry, with Richardson's truncation counted.
+    the loss first. Entry by entry for small tensors, along two random directions for large ones, with
+    Richardson's truncation counted.
     """
-    from gradcheck import finite_diff
-
     def own_loss(value: np.ndarray) -> float:
         model = fresh()
-        model.params[key] = value
+        model.params = {**{k: v.copy() for k, v in params.items()}, key: value}  # assigned whole: a graded model lives in its sandbox
         return float(np.reshape(np.asarray(loss(model)[0], dtype=np.float64), ()))
 
+    rng = np.random.default_rng([ctx.get("seed") or 0, zlib.crc32(key.encode())])
     try:
         with np.errstate(all="ignore"):
-            estimate = finite_diff.gradient(own_loss, params[key], method="richardson", truncation=True)
+            estimate = differences(own_loss, params[key], rng)
     except Exception as exc:  # the student's loss misbehaving under perturbation
-        return [failed(f"{label} {key}", params[key].shape, f"finite differences of your {label}.loss failed: "
-                       f"{adapters.describe_exception(exc)}", witnesses=(MODEL_FD, oracle), **ctx)]
-    return [compare(given, estimate.values, tensor=f"{label} {key}", witnesses=(YOURS, MODEL_FD), uncertainty=estimate.error,
-                    checkable=estimate.checkable, not_checkable_reason=estimate.reason, equation=equation, **ctx)]
+        estimate = f"{adapters.describe_exception(exc)} in your {label}.loss"
+    return fd_records(f"{label} {key}", given, estimate, tolerance_for(given.dtype), ctx, equation, MODEL_FD, oracle)
 
 
 def model_gradient(label: str, grads: Mapping[str, Any], key: str, shape: tuple[int, ...], oracle: str,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import types
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -18,6 +19,14 @@ from reference_mlp.validation import InvalidArgument
 
 def _function(name: str) -> Callable[[Any], bool]:
     return lambda module: callable(getattr(module, name, None))
+
+
+def _own(module: Any, present: Callable[[Any], bool]) -> Any:
+    """What ``module`` defines itself when that is enough for the check: layer_utils.py's sandwiches, not the layers it imports."""
+    from gradcheck.coverage import defined
+
+    own = defined(module)
+    return own if present(own) else module
 
 
 # Each convention: how to recognise it in a module, and how to check it there.
@@ -37,7 +46,7 @@ CONVENTIONS: dict[str, tuple[Callable[[Any], bool], Callable[..., CheckResult]]]
                                                                              require_stability=o["require_stability"])),
     "softmax_loss": (lambda m: _function("softmax_loss")(m) and not layers.present(m),
                      lambda m, o: check_softmax_loss(m.softmax_loss, seed=o["seed"], require_stability=o["require_stability"])),
-    "layers": (layers.present, lambda m, o: check_layers(m, activations=o["activations"], seed=o["seed"],
+    "layers": (layers.present, lambda m, o: check_layers(_own(m, layers.present), activations=o["activations"], seed=o["seed"],
                                                          require_stability=o["require_stability"])),
     "modules": (lambda m: inspect.isclass(getattr(m, "Linear", None)), lambda m, o: check_modules(m, seed=o["seed"], require_stability=o["require_stability"])),
     "linear_classifiers": (classifiers.present, lambda m, o: classifiers.check_linear_classifiers(
@@ -45,13 +54,24 @@ CONVENTIONS: dict[str, tuple[Callable[[Any], bool], Callable[..., CheckResult]]]
     "two_layer_net": (classifiers.net_present, lambda m, o: classifiers.check_two_layer_net(
         m, seed=o["seed"], require_stability=o["require_stability"])),
     "fc_net": (models.present, lambda m, o: models.check_fc_net(m, seed=o["seed"], require_stability=o["require_stability"])),
+    "cnn": (models.cnn_present, lambda m, o: models.check_cnn(m, seed=o["seed"], require_stability=o["require_stability"])),
 }
 NAMES = tuple(CONVENTIONS)
 
 
 def detect(module: Any) -> tuple[str, ...]:
-    """The conventions whose names ``module`` defines, in a fixed order."""
-    return tuple(name for name, (present, _) in CONVENTIONS.items() if present(module))
+    """The conventions whose names ``module`` defines, in a fixed order.
+
+    What a module defines itself decides: a ``cnn.py`` that imports every
+    layer of ``layers.py`` is checked as a model, not as those layers again.
+    Only a module that defines none of them itself (one that re-exports) is
+    judged on what it imports.
+    """
+    from gradcheck.coverage import defined
+
+    own = types.SimpleNamespace(**defined(module))
+    return (tuple(name for name, (present, _) in CONVENTIONS.items() if present(own))
+            or tuple(name for name, (present, _) in CONVENTIONS.items() if present(module)))
 
 
 def check_module(
@@ -83,7 +103,7 @@ def check_module(
         raise InvalidArgument(
             f"{getattr(module, '__name__', 'the code')} defines none of the functions gradcheck knows how to check "
             f"(two_layer_grads, mlp_grads, nn_epoch, softmax_regression_epoch, softmax_loss, affine_forward/"
-            f"affine_backward, class Linear, svm_loss_*/softmax_loss_*, class TwoLayerNet, class FullyConnectedNet). Name the convention and the function, e.g. --convention two_layer_grads."
+            f"affine_backward, class Linear, svm_loss_*/softmax_loss_*, class TwoLayerNet, class FullyConnectedNet, class ThreeLayerConvNet). Name the convention and the function, e.g. --convention two_layer_grads."
         )
     if str(dtype) not in ("float64", "float32"):
         raise InvalidArgument(f"dtype must be 'float64' or 'float32'; got {dtype!r}.")

@@ -54,6 +54,8 @@ class Layer:
     mistakes: Mistakes = field(default=lambda case, dout: [])
     statistics: tuple[int, ...] | None = None  # axes of the running mean/var a train-mode forward updates
     outputs: tuple[str, ...] = ("out",)  # what the forward returns before its cache (an LSTM step: next_h, next_c)
+    # inputs whose gradient is 0 by construction (a bias before batchnorm), judged to rounding on the scale of another's
+    zero: dict[str, str] = field(default_factory=dict)
 
     @property
     def functions(self) -> tuple[str, ...]:
@@ -223,8 +225,25 @@ def _affine_relu_cases(rng: np.random.Generator) -> list[Case]:
     raise RuntimeError("could not draw an affine-ReLU problem clear of ReLU's kink")
 
 
+def _affine_bn_relu_cases(rng: np.random.Generator) -> list[Case]:
+    for attempt in range(100):
+        x, w, b = f32(rng.standard_normal((6, 4))), f32(rng.standard_normal((4, 5))), f32(rng.standard_normal(5))
+        gamma, beta = f32(rng.uniform(0.5, 2.0, 5)), f32(0.5 * rng.standard_normal(5))
+        a = x @ w + b
+        # each feature spread out (a well-conditioned normalization), every ReLU input clear of the kink
+        if np.min(a.std(axis=0)) >= 0.3 and np.min(np.abs(layer_oracle.forward(
+                layer_oracle.batchnorm, (a, gamma, beta), {"eps": EPS}))) > MARGIN:
+            return [Case((x, w, b, gamma, beta), (_bn_param(rng, 5),), {"eps": EPS},
+                         "x 6×4, w 4×5, b (5,), gamma (5,), train mode")]
+    raise RuntimeError("could not draw an affine-batchnorm-ReLU problem clear of ReLU's kink")
+
+
 def affine_relu(x, w, b):
     return layer_oracle.relu(layer_oracle.affine(x, w, b))
+
+
+def affine_bn_relu(x, w, b, gamma, beta, *, eps: float, frozen: bool = False):
+    return layer_oracle.relu(layer_oracle.batchnorm(layer_oracle.affine(x, w, b), gamma, beta, eps=eps, frozen=frozen))
 
 
 def conv_relu(x, w, b, *, stride: int, pad: int):
@@ -312,10 +331,10 @@ def _temporal_affine_cases(rng: np.random.Generator) -> list[Case]:
     return [Case(arrays, (), {}, f"x {n}×{t}×{d}, w {d}×{m}, b ({m},)")]
 
 
-def _variant(layer: Callable, names: tuple[str, ...], switch: str, bug: str) -> Mistakes:
-    """The mistake ``bug`` as the oracle with one of its paths switched off (``switch=False``)."""
+def _variant(layer: Callable, names: tuple[str, ...], bug: str, **switches: bool) -> Mistakes:
+    """The mistake ``bug`` as the oracle with its switches set (a path cut off, statistics held constant)."""
     def mistakes(case: Case, dout: Any) -> list[tuple[str, dict[str, np.ndarray]]]:
-        grads = layer_oracle.vjp(layer, case.arrays, {**case.settings, switch: False}, dout)
+        grads = layer_oracle.vjp(layer, case.arrays, {**case.settings, **switches}, dout)
         return [(bug, {f"d{n}": g for n, g in zip(names, grads)})]
     return mistakes
 
@@ -355,6 +374,11 @@ LAYERS: tuple[Layer, ...] = (
     Layer("affine_relu", "affine_relu_forward", ("affine_relu_backward",), ("x", "w", "b"), affine_relu,
           equations.Equation("14, 15 with σ' factor", "da = relu'(a) ∘ dout, then the affine backward of da"),
           _affine_relu_cases),
+    Layer("affine_bn_relu", "affine_bn_relu_forward", ("affine_bn_relu_backward",), ("x", "w", "b", "gamma", "beta"),
+          affine_bn_relu, equations.Equation("14, 15 through batchnorm and σ'", "da = batchnorm VJP of relu'(·) ∘ dout, "
+                                                                            "then the affine backward of da"),
+          _affine_bn_relu_cases, _variant(affine_bn_relu, ("x", "w", "b", "gamma", "beta"),
+                                          "normalization_mean_terms_missing", frozen=True), zero={"b": "w"}),
     Layer("conv_relu", "conv_relu_forward", ("conv_relu_backward",), ("x", "w", "b"), conv_relu, CONV,
           _conv_sandwich_cases(pool=False)),
     Layer("conv_relu_pool", "conv_relu_pool_forward", ("conv_relu_pool_backward",), ("x", "w", "b"), conv_relu_pool,
@@ -364,7 +388,7 @@ LAYERS += (
     Layer("rnn_step", "rnn_step_forward", ("rnn_step_backward",), ("x", "prev_h", "Wx", "Wh", "b"), layer_oracle.rnn_step,
           RNN, _rnn_step_cases, outputs=("next_h",)),
     Layer("rnn", "rnn_forward", ("rnn_backward",), ("x", "h0", "Wx", "Wh", "b"), layer_oracle.rnn, RNN,
-          _sequence_cases(1), _variant(layer_oracle.rnn, ("x", "h0", "Wx", "Wh", "b"), "carried", "rnn_no_backprop_through_time"),
+          _sequence_cases(1), _variant(layer_oracle.rnn, ("x", "h0", "Wx", "Wh", "b"), "rnn_no_backprop_through_time", carried=False),
           outputs=("h",)),
     Layer("word_embedding", "word_embedding_forward", ("word_embedding_backward",), ("W",), layer_oracle.word_embedding,
           EMBEDDING, _embedding_cases, _embedding_mistakes),
@@ -372,7 +396,7 @@ LAYERS += (
           layer_oracle.temporal_affine, AFFINE, _temporal_affine_cases),
     Layer("lstm_step", "lstm_step_forward", ("lstm_step_backward",), ("x", "prev_h", "prev_c", "Wx", "Wh", "b"),
           layer_oracle.lstm_step, LSTM, _lstm_step_cases,
-          _variant(layer_oracle.lstm_step, ("x", "prev_h", "prev_c", "Wx", "Wh", "b"), "cell_path", "lstm_cell_path_missing"),
+          _variant(layer_oracle.lstm_step, ("x", "prev_h", "prev_c", "Wx", "Wh", "b"), "lstm_cell_path_missing", cell_path=False),
           outputs=("next_h", "next_c")),
     Layer("lstm", "lstm_forward", ("lstm_backward",), ("x", "h0", "Wx", "Wh", "b"), layer_oracle.lstm, LSTM,
           _sequence_cases(4), outputs=("h",)),

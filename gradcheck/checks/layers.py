@@ -26,8 +26,8 @@ from gradcheck import adapters, diagnose, equations, finite_diff, layer_oracle, 
 from gradcheck.checks import cs231n
 from gradcheck.checks.classifiers import ORACLE
 from gradcheck.checks.common import (
-    DEFAULT_ACTIVATIONS, YOURS, judge_cases, layer_vjp, measure, mutation_records, precision_summary,
-    softmax_loss_gradient, truth_name, unstable,
+    DEFAULT_ACTIVATIONS, YOURS, differences, fd_records, judge_cases, layer_vjp, measure, mutation_records, precision_summary,
+    not_run, softmax_loss_gradient, truth_name, unstable,
 )
 from gradcheck.precision import Precision, of_inputs, probe_arrays
 from gradcheck.checks.result import CheckResult, settle
@@ -63,12 +63,6 @@ def _pair(out: Any, what: str) -> tuple[Any, Any] | str:
     return f"{what} must return a pair (out, cache); it returned {type(out).__name__}"
 
 
-def _not_run(label: str, shape: tuple[int, ...], why: str, ctx: dict) -> Comparison:
-    """A record that judged nothing because ``why``: INCONCLUSIVE, never a pass or a failure of this function."""
-    return compare(np.zeros(shape), np.full(shape, np.nan), tensor=label, witnesses=(YOURS, truth_name()),
-                   not_checkable_reason=f"not run: {why}", **ctx)
-
-
 def _round_trip(forward: Callable, backward: Callable, layer: str, inputs: tuple, names: tuple[str, ...],
                 dout: np.ndarray) -> tuple[adapters.Call, adapters.Call | None, dict[str, np.ndarray] | str]:
     """Run ``forward(*inputs)`` then ``backward(dout, cache)``: both calls and the gradients (or why there are none)."""
@@ -97,7 +91,7 @@ def _layer_records(
         m for m in (backward_call.mutated if backward_call else ()) if m.tensor.startswith(f"{bwd_name} dout")), context, seed)
     if backward_call is None:  # the forward gave nothing to go back through
         return records + [failed(f"{fwd_name} out", dout.shape, given, witnesses=(YOURS, truth_name()), **ctx)] + [
-            _not_run(label(n), truth[n].shape, f"{fwd_name} gave no output to go back through", ctx) for n in names]
+            not_run(label(n), truth[n].shape, f"{fwd_name} gave no output to go back through", ctx) for n in names]
     if truth_name() == "JAX":  # the forward by the witness the backward is judged by
         from gradcheck.oracle import _jax_activation
 
@@ -312,7 +306,6 @@ def check_layers(layers: Any, *, activations: Sequence[str] | None = None, seed:
 # ---------------------------------------------------------------------------
 # Assignment 2's other layers (gradcheck.checks.cs231n): forward against the oracle, backward as a VJP
 
-PER_ENTRY = 48  # tensors up to this size get per-entry differences; larger ones two random directions
 PY2_DIVISION = ("'float' object cannot be interpreted as an integer", "slice indices must be integers")
 
 
@@ -373,40 +366,10 @@ def _differences(own: Callable[..., np.ndarray], arrays: tuple[np.ndarray, ...],
                 raise InvalidArgument(f"your forward's out has shape {out.shape}, not {dout.shape}")
             return float(np.sum(out * dout)) + offset
         try:
-            if arrays[i].size <= PER_ENTRY:
-                found[name] = finite_diff.gradient(phi, arrays[i], method="richardson", precision=precision.computes_in,
-                                                   truncation=True)
-            else:
-                vs = [rng.choice([-1.0, 1.0], arrays[i].shape) * rng.uniform(0.5, 1.5, arrays[i].shape) for _ in range(2)]
-                found[name] = [(v, finite_diff.directional(phi, arrays[i], v, precision=precision.computes_in,
-                                                           truncation=True)) for v in vs]
+            found[name] = differences(phi, arrays[i], rng, precision.computes_in)
         except Exception as exc:  # the student's forward misbehaving under perturbation
             found[name] = adapters.describe_exception(exc)
     return found
-
-
-def _fd_records(label: str, given: np.ndarray, estimate: Any, tolerance: Tolerance, ctx: dict,
-                equation: equations.Equation) -> list[Comparison]:
-    """``given`` against the finite differences of one input: entry by entry, or ⟨given, v⟩ per direction."""
-    common = dict(witnesses=(YOURS, FD), tolerance=tolerance, equation=equation, **ctx)
-    if estimate is None:  # not taken
-        return []
-    if isinstance(estimate, str):
-        return [failed(label, np.shape(given), f"finite differences of your forward failed: {estimate}",
-                       witnesses=(FD, ORACLE), **ctx)]
-    if isinstance(estimate, finite_diff.Estimate):
-        return [compare(given, estimate.values, tensor=label, uncertainty=estimate.error, checkable=estimate.checkable,
-                        not_checkable_reason=estimate.reason, **common)]
-    if np.shape(given) != estimate[0][0].shape:
-        return []  # the oracle's record already says the shape is wrong
-    records = []
-    for k, (v, e) in enumerate(estimate, start=1):
-        # ⟨given, v⟩ rounds on the scale of Σ|given·v|, not of the (possibly cancelling) sum
-        magnitude = float(np.sum(np.abs(given * v)))
-        records.append(compare(float(np.sum(given * v)), e.value if e.checkable else np.nan, tensor=f"{label}·v{k}",
-                               uncertainty=np.asarray(tolerance.rtol * magnitude + e.error),
-                               not_checkable_reason=e.reason, **common))
-    return records
 
 
 def _groupnorm_shape(forward: Callable, case: cs231n.Case) -> cs231n.Case:
@@ -444,7 +407,7 @@ def _pair_records(layer: cs231n.Layer, module: Any, case: cs231n.Case, rng: np.r
     backwards = [(b, _get(module, b)) for b in layer.backwards if b in run]
     if isinstance(got, str):
         return records + [failed(f"{layer.forward} {outputs[0]}", expected[0].shape, got, witnesses=(YOURS, ORACLE), **ctx)] + [
-            _not_run(f"{b} d{n}", truth[n].shape, f"{layer.forward} gave no output to go back through", ctx)
+            not_run(f"{b} d{n}", truth[n].shape, f"{layer.forward} gave no output to go back through", ctx)
             for b, _ in backwards for n in names], []
     outs, cache = got
     outs = outs if count > 1 else (outs,)
@@ -490,9 +453,13 @@ def _pair_records(layer: cs231n.Layer, module: Any, case: cs231n.Case, rng: np.r
             continue
         judged = []
         for n in names:
-            judged.append(compare(given[n], truth[n], tensor=f"{name} d{n}", witnesses=(YOURS, ORACLE),
+            # A bias before a normalization has gradient 0, the mean the normalization removes: both sides are
+            # then rounding, on the scale of the sums that make the weight's gradient (N terms of |da|, as dw).
+            zero = (np.asarray(tolerance.rtol * np.max(np.abs(truth[layer.zero[n]])))
+                    if n in layer.zero and np.ndim(given[n]) == np.ndim(truth[n]) else None)
+            judged.append(compare(given[n], truth[n], tensor=f"{name} d{n}", witnesses=(YOURS, ORACLE), uncertainty=zero,
                                   tolerance=tolerance, equation=layer.equation, **ctx))
-            judged += _fd_records(f"{name} d{n}", given[n], estimates[n], tolerance, ctx, layer.equation)
+            judged += fd_records(f"{name} d{n}", given[n], estimates[n], tolerance, ctx, layer.equation)
         records += judged
         pending.append((name, case, dout, {f"d{n}": given[n] for n in names}, {f"d{n}": truth[n] for n in names},
                         any(r.failed for r in judged), len(records) - len(judged), len(records)))
@@ -685,7 +652,7 @@ def _dropout_records(module: Any, seed: int, measured: dict[str, Precision], bac
                       tolerance=tolerance, **ctx)]
     if seeded:  # your forward replays its mask, so it can be differentiated
         (estimate,) = _differences(_own_forward(forward, (train,)), (x,), ("x",), dout, rng, measured["dropout"]).values()
-        judged += _fd_records("dropout_backward dx", given["x"], estimate, tolerance, ctx, DROPOUT_EQUATION)
+        judged += fd_records("dropout_backward dx", given["x"], estimate, tolerance, ctx, DROPOUT_EQUATION)
     if any(r.failed for r in judged) and diagnose.fits({"dx": given["x"]}, {"dx": dout * kept}) and not np.allclose(out, x * kept):
         found = diagnose.known("dropout_not_scaled", "your dx equals dout ∘ mask, not dout ∘ mask / keep")
         judged = [diagnose.with_diagnosis(r, found) if r.failed else r for r in judged]
@@ -777,7 +744,7 @@ def _loss_records(fn: Callable, name: str, x: np.ndarray, labels: tuple, loss_or
                                              truncation=True)
     except Exception as exc:
         estimate = adapters.describe_exception(exc)
-    judged += _fd_records(f"{name} dx", dx, estimate, tolerance, dict(problem=context, seed=seed), gradient_equation)
+    judged += fd_records(f"{name} dx", dx, estimate, tolerance, dict(problem=context, seed=seed), gradient_equation)
     if any(r.failed for r in judged):
         hypotheses = [(bug, lambda bug=bug: diagnose.known(bug, f"recomputing {name}'s dx with this mistake reproduces yours"),
                        {"dx": predicted}) for bug, predicted in mistakes(grad)]

@@ -27,6 +27,9 @@ class ProtocolError(Exception):
     """The other side sent something that is not a well-formed message."""
 
 
+DTYPES = ("float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8", "bool")
+
+
 def encode(value: Any, arrays: list[bytes], keep: Callable[[Any], int] | None = None) -> Any:
     """Turn ``value`` into JSON-ready data, appending its arrays as .npy blobs.
 
@@ -40,6 +43,9 @@ def encode(value: Any, arrays: list[bytes], keep: Callable[[Any], int] | None = 
         if isinstance(number, float) and not np.isfinite(number):
             return {"t": "float", "v": repr(number)}
         return {"t": "value", "v": number}
+    if isinstance(value, np.dtype) or (isinstance(value, type) and issubclass(value, np.generic)):
+        # a model's dtype=np.float64 keyword: sent by name, a type on the other side again
+        return {"t": "dtype", "v": np.dtype(value).name, "type": isinstance(value, type)}
     if isinstance(value, np.ndarray) or (hasattr(value, "__array__") and not isinstance(value, (list, tuple, dict))):
         buffer = io.BytesIO()
         array = np.array(value, copy=True)
@@ -71,6 +77,11 @@ def decode(data: Any, arrays: list[np.ndarray], handle: Callable[[int, str], Any
         if not isinstance(index, int) or not 0 <= index < len(arrays):
             raise ProtocolError("array index out of range")
         return arrays[index]
+    if kind == "dtype":
+        if data.get("v") not in DTYPES:
+            raise ProtocolError(f"unexpected dtype {data.get('v')!r}")
+        dtype = np.dtype(data["v"])
+        return dtype.type if data.get("type") else dtype
     if kind in ("list", "tuple"):
         items = [decode(v, arrays, handle) for v in data["v"]]
         return items if kind == "list" else tuple(items)

@@ -590,3 +590,116 @@ def lstm_backward(dh, cache):
     return dx, dprev_h, dWx, dWh, db
 ''', None),
 }
+
+
+# layer_utils.py: the sandwiches, on a correct layers.py
+SANDWICH_FIRST = {
+    "affine_relu returns the pre-activation": Mistake("affine_relu_forward", '''
+def affine_relu_forward(x, w, b):
+    a, fc_cache = affine_forward(x, w, b)
+    out, relu_cache = relu_forward(a)
+    return a, (fc_cache, relu_cache)
+''', None),
+    "affine_relu backward skips the ReLU": Mistake("affine_relu_backward", '''
+def affine_relu_backward(dout, cache):
+    fc_cache, relu_cache = cache
+    return affine_backward(dout, fc_cache)
+''', None),
+    "affine_bn_relu normalizes after the ReLU": Mistake("affine_bn_relu_forward", '''
+def affine_bn_relu_forward(x, w, b, gamma, beta, bn_param):
+    a, fc_cache = affine_forward(x, w, b)
+    r, relu_cache = relu_forward(a)
+    out, bn_cache = batchnorm_forward(r, gamma, beta, bn_param)
+    return out, (fc_cache, bn_cache, relu_cache)
+''', None, ("affine_bn_relu_backward",)),  # its cache takes the backward down with it
+    "affine_bn_relu backward drops dgamma and dbeta": Mistake("affine_bn_relu_backward", '''
+def affine_bn_relu_backward(dout, cache):
+    fc_cache, bn_cache, relu_cache = cache
+    dn, dgamma, dbeta = batchnorm_backward_alt(relu_backward(dout, relu_cache), bn_cache)
+    dx, dw, db = affine_backward(dn, fc_cache)
+    return dx, dw, db, np.zeros_like(dgamma), np.zeros_like(dbeta)
+''', None),
+    "conv_relu without the ReLU": Mistake("conv_relu_forward", '''
+def conv_relu_forward(x, w, b, conv_param):
+    a, conv_cache = conv_forward_naive(x, w, b, conv_param)
+    out, relu_cache = relu_forward(a)
+    return a, (conv_cache, relu_cache)
+''', None),
+    "conv_relu backward skips the ReLU": Mistake("conv_relu_backward", '''
+def conv_relu_backward(dout, cache):
+    conv_cache, relu_cache = cache
+    return conv_backward_naive(dout, conv_cache)
+''', None),
+    "conv_relu_pool subsamples instead of taking the max": Mistake("conv_relu_pool_forward", '''
+def conv_relu_pool_forward(x, w, b, conv_param, pool_param):
+    a, conv_cache = conv_forward_naive(x, w, b, conv_param)
+    s, relu_cache = relu_forward(a)
+    out, pool_cache = max_pool_forward_naive(s, pool_param)
+    return s[:, :, ::2, ::2], (conv_cache, relu_cache, pool_cache)
+''', None),
+    "conv_relu_pool backward averages over each window": Mistake("conv_relu_pool_backward", '''
+def conv_relu_pool_backward(dout, cache):
+    conv_cache, relu_cache, pool_cache = cache
+    ds = np.repeat(np.repeat(dout, 2, axis=2), 2, axis=3) / 4.0
+    return conv_backward_naive(relu_backward(ds, relu_cache), conv_cache)
+''', None),
+}
+
+SANDWICH_SECOND = {
+    "affine_relu applies the ReLU first": Mistake("affine_relu_forward", '''
+def affine_relu_forward(x, w, b):
+    r, relu_cache = relu_forward(x)
+    out, fc_cache = affine_forward(r, w, b)
+    return out, (fc_cache, relu_cache)
+''', None, ("affine_relu_backward",)),
+    "affine_relu backward sums dw for db": Mistake("affine_relu_backward", '''
+def affine_relu_backward(dout, cache):
+    fc_cache, relu_cache = cache
+    dx, dw, db = affine_backward(relu_backward(dout, relu_cache), fc_cache)
+    return dx, dw, dw.sum(axis=0)
+''', None),
+    "affine_bn_relu uses test mode": Mistake("affine_bn_relu_forward", '''
+def affine_bn_relu_forward(x, w, b, gamma, beta, bn_param):
+    a, fc_cache = affine_forward(x, w, b)
+    test = dict(bn_param, mode="test")
+    n, _ = batchnorm_forward(a, gamma, beta, test)
+    _, bn_cache = batchnorm_forward(a, gamma, beta, bn_param)
+    out, relu_cache = relu_forward(n)
+    return out, (fc_cache, bn_cache, relu_cache)
+''', None, ("affine_bn_relu_backward",)),  # the ReLU's cache holds the test-mode values
+    "affine_bn_relu backward without the mean terms": Mistake("affine_bn_relu_backward", '''
+def affine_bn_relu_backward(dout, cache):
+    fc_cache, bn_cache, relu_cache = cache
+    da = relu_backward(dout, relu_cache)
+    x_hat, gamma, std = bn_cache
+    dgamma, dbeta = np.sum(da * x_hat, axis=0), np.sum(da, axis=0)
+    dn = da * gamma / std
+    dx, dw, db = affine_backward(dn, fc_cache)
+    return dx, dw, db, dgamma, dbeta
+''', "normalization_mean_terms_missing"),
+    "conv_relu leaks below zero": Mistake("conv_relu_forward", '''
+def conv_relu_forward(x, w, b, conv_param):
+    a, conv_cache = conv_forward_naive(x, w, b, conv_param)
+    out, relu_cache = relu_forward(a)
+    return np.where(a > 0, a, 0.01 * a), (conv_cache, relu_cache)
+''', None),
+    "conv_relu backward sums dw for db": Mistake("conv_relu_backward", '''
+def conv_relu_backward(dout, cache):
+    conv_cache, relu_cache = cache
+    dx, dw, db = conv_backward_naive(relu_backward(dout, relu_cache), conv_cache)
+    return dx, dw, dw.sum(axis=(1, 2, 3))
+''', None),
+    "conv_relu_pool pools with stride 1": Mistake("conv_relu_pool_forward", '''
+def conv_relu_pool_forward(x, w, b, conv_param, pool_param):
+    a, conv_cache = conv_forward_naive(x, w, b, conv_param)
+    s, relu_cache = relu_forward(a)
+    out, pool_cache = max_pool_forward_naive(s, dict(pool_param, stride=1))
+    return out, (conv_cache, relu_cache, pool_cache)
+''', None, ("conv_relu_pool_backward",)),
+    "conv_relu_pool backward routes to every window entry": Mistake("conv_relu_pool_backward", '''
+def conv_relu_pool_backward(dout, cache):
+    conv_cache, relu_cache, pool_cache = cache
+    ds = np.repeat(np.repeat(dout, 2, axis=2), 2, axis=3)
+    return conv_backward_naive(relu_backward(ds, relu_cache), conv_cache)
+''', None),
+}
