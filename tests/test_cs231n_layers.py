@@ -434,3 +434,22 @@ def test_scores_with_y_none_are_the_test_mode_net_and_dropout_left_on_fails_ther
     assert [(c.tensor, c.problem.split("normalization=")[1].split("), X")[0]) for c in failing] == [
         ("FullyConnectedNet scores", "none, keep=0.75")]
     assert _cnn(CNN).comparisons[-1].tensor == "ThreeLayerConvNet scores"
+
+
+def test_a_large_gradient_wrong_in_one_entry_is_located_by_differences_of_your_forward():
+    module = module_of(CORRECT + '''
+_conv_backward = conv_backward_naive
+
+
+def conv_backward_naive(dout, cache):
+    dx, dw, db = _conv_backward(dout, cache)
+    dw = dw.copy()
+    dw[1, 0, 2, 1] += 0.5
+    return dx, dw, db
+''')
+    result = check_layers({name: getattr(module, name) for name in ("conv_forward_naive", "conv_backward_naive")})
+    directions = [c for c in result.failures if c.tensor.startswith("conv_backward_naive dw·v")]
+    assert directions and {c.witnesses[1] for c in result.failures} == {"JAX (float64)", "finite differences of your forward"}
+    for record in directions:  # every problem's filters are 2×… or larger: the entry is there in each
+        assert "located by group testing" in record.note and "dw[1, 0, 2, 1] off by +0.5" in record.note, record.note
+    assert {c.tensor.split("·")[0] for c in result.failures} == {"conv_backward_naive dw"}

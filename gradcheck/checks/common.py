@@ -7,7 +7,7 @@ import contextvars
 import inspect
 import zlib
 from dataclasses import dataclass, replace
-from typing import Any, Callable, Iterator, Mapping, Sequence
+from typing import Any, Callable, Iterator, Mapping, NamedTuple, Sequence
 
 import numpy as np
 
@@ -290,14 +290,41 @@ MODEL_FD = "finite differences of your loss"
 PER_ENTRY = 48  # tensors up to this size get per-entry differences; larger ones two random directions
 
 
+class Directions(NamedTuple):
+    """Directional differences of ``phi`` at ``x``: ``(v, Directional)`` pairs, and what locating an error needs."""
+
+    pairs: list[tuple[np.ndarray, finite_diff.Directional]]
+    phi: Callable[[np.ndarray], float]
+    x: np.ndarray
+    seed: int
+
+
 def differences(phi: Callable[[np.ndarray], float], x: np.ndarray, rng: np.random.Generator,
-                precision: np.dtype | None = None) -> Any:
+                precision: np.dtype | None = None) -> finite_diff.Estimate | Directions:
     """Richardson differences of ``phi`` at ``x``, truncation counted: per entry (an ``Estimate``) for up to
-    ``PER_ENTRY`` entries, else along two random ±[0.5, 1.5] directions, as ``[(v, Directional)]``."""
+    ``PER_ENTRY`` entries, else along two random ±[0.5, 1.5] directions."""
     if x.size <= PER_ENTRY:
         return finite_diff.gradient(phi, x, method="richardson", precision=precision, truncation=True)
     vs = [rng.choice([-1.0, 1.0], x.shape) * rng.uniform(0.5, 1.5, x.shape) for _ in range(2)]
-    return [(v, finite_diff.directional(phi, x, v, precision=precision, truncation=True)) for v in vs]
+    return Directions([(v, finite_diff.directional(phi, x, v, precision=precision, truncation=True)) for v in vs],
+                      phi, x, int(rng.integers(2 ** 31)))
+
+
+def located(label: str, given: np.ndarray, directions: Directions) -> str:
+    """Where ``given`` is wrong, found by group testing on the same differences (see :mod:`gradcheck.localize`)."""
+    from gradcheck.localize import localize
+
+    try:
+        with np.errstate(all="ignore"):
+            found = localize(directions.phi, directions.x, given, method="richardson", seed=directions.seed)
+    except Exception as exc:  # the code misbehaving under the extra steps
+        return f"locating the wrong entries failed: {adapters.describe_exception(exc)}"
+    if not found.found:
+        return "group testing found no single wrong entry: the error is spread thinly over many entries"
+    entries = ", ".join(f"{label.split()[-1]}[{', '.join(map(str, i))}] off by {e:+.3g}"
+                        for i, e in zip(found.wrong, found.errors))
+    more = "" if found.complete else f"; more than {len(found.wrong)} entries are wrong (a structured error)"
+    return f"located by group testing in {found.evaluations} evaluations: {entries or 'none singled out'}{more}"
 
 
 def fd_records(label: str, given: np.ndarray, estimate: Any, tolerance: Tolerance, ctx: Mapping[str, Any],
@@ -313,15 +340,18 @@ def fd_records(label: str, given: np.ndarray, estimate: Any, tolerance: Toleranc
     if isinstance(estimate, finite_diff.Estimate):
         return [compare(given, estimate.values, tensor=label, uncertainty=estimate.error, checkable=estimate.checkable,
                         not_checkable_reason=estimate.reason, **common)]
-    if np.shape(given) != estimate[0][0].shape:
+    if np.shape(given) != estimate.x.shape:
         return []  # the oracle's record already says the shape is wrong
     records = []
-    for k, (v, e) in enumerate(estimate, start=1):
+    for k, (v, e) in enumerate(estimate.pairs, start=1):
         # ⟨given, v⟩ rounds on the scale of Σ|given·v|, not of the (possibly cancelling) sum
         magnitude = float(np.sum(np.abs(given * v)))
         records.append(compare(float(np.sum(given * v)), e.value if e.checkable else np.nan, tensor=f"{label}·v{k}",
                                uncertainty=np.asarray(tolerance.rtol * magnitude + e.error),
                                not_checkable_reason=e.reason, **common))
+    if any(r.failed for r in records):  # a direction says the tensor is wrong: say where
+        where = located(label, np.asarray(given, np.float64), estimate)
+        records = [replace(r, note=where) if r.failed else r for r in records]
     return records
 
 
