@@ -453,3 +453,30 @@ def conv_backward_naive(dout, cache):
     for record in directions:  # every problem's filters are 2×… or larger: the entry is there in each
         assert "located by group testing" in record.note and "dw[1, 0, 2, 1] off by +0.5" in record.note, record.note
     assert {c.tensor.split("·")[0] for c in result.failures} == {"conv_backward_naive dw"}
+
+
+@pytest.mark.parametrize("pair, source", [
+    (("relu_forward", "relu_backward"), '''
+_relu_backward = relu_backward
+
+
+def relu_backward(dout, cache):
+    dx = _relu_backward(dout, cache)
+    cache[cache < 0] = 0  # "tidies" the cache, which is the caller's x
+    return dx
+'''),
+    (("batchnorm_forward", "batchnorm_backward", "batchnorm_backward_alt"), '''
+_batchnorm_backward = batchnorm_backward
+
+
+def batchnorm_backward(dout, cache):
+    grads = _batchnorm_backward(dout, cache)
+    cache[0][...] = 0  # the notebook runs batchnorm_backward_alt on this cache next
+    return grads
+'''),
+], ids=["relu", "batchnorm"])
+def test_a_backward_that_changes_its_cache_fails_there_and_only_there(pair, source):
+    module = module_of(CORRECT + source)
+    result = check_layers({name: getattr(module, name) for name in pair})
+    assert result.failures and {(c.tensor.split()[0], c.bug) for c in result.failures} == {(pair[1], "inputs_mutated")}
+    assert all("cache" in c.tensor for c in result.failures), result.render()
