@@ -325,6 +325,8 @@ def test_a_net_that_skips_dropouts_backward_fails_only_with_dropout():
 def test_a_net_without_the_regularisation_gradient_fails_every_weight_and_no_bias():
     result = _fc(FC_NET.replace('            grads["W%d" % i] += self.reg * W\n', ""))
     assert {c.tensor for c in result.failures} == {"FullyConnectedNet W1", "FullyConnectedNet W2", "FullyConnectedNet W3"}
+    # named where JAX judges (without dropout); with dropout the net's own differences give no truth to test against
+    assert {c.bug for c in result.failures if "keep=1" in c.problem} == {"regularization_gradient_missing"}
 
 
 def test_an_older_handouts_constructor_checks_what_it_can_express():
@@ -383,6 +385,8 @@ def test_each_convnet_mistake_fails_the_parameters_it_breaks_and_no_other(mistak
     assert source != CNN
     result = _cnn(source)
     assert {c.tensor.split("·")[0] for c in result.failures} == {f"ThreeLayerConvNet {k}" for k in failing}, result.render()
+    if 'grads["W1"] += self.reg * W1' in mistake[0]:
+        assert {c.bug for c in result.failures} == {"regularization_gradient_missing"}
 
 
 def test_a_convnet_whose_fast_layers_are_not_compiled_is_not_judged():

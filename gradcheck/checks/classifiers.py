@@ -12,7 +12,7 @@ checked, and the report says which.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any, Mapping, Callable
 
 import numpy as np
 
@@ -268,7 +268,7 @@ def _net_records(cls: type, shape: tuple[int, int, int, int, float], seed: int) 
         judged += model_differences("TwoLayerNet", fresh, k, params, lambda net: net.loss(X, y, reg), got, NET_EQUATIONS[k],
                                     ORACLE, ctx)
         if any(r.failed for r in judged):
-            found = _net_diagnosis(k, params, grads, got, 2 * scale * reg, n)
+            found = net_diagnosis(k, params, grads, got, 2 * scale * reg, n)
             judged = [diagnose.with_diagnosis(r, found) if r.failed else r for r in judged]
         records += judged
     scored = adapters.call(fresh().loss, [X], ["X"])  # with y=None the handout's loss returns the scores
@@ -278,7 +278,7 @@ def _net_records(cls: type, shape: tuple[int, int, int, int, float], seed: int) 
     return records + mutation_records(call.mutated, context, seed)
 
 
-def _net_diagnosis(k: str, params: dict[str, np.ndarray], grads: dict[str, np.ndarray], given: np.ndarray,
+def net_diagnosis(k: str, params: Mapping[str, np.ndarray], grads: Mapping[str, np.ndarray], given: np.ndarray,
                    weight: float, n: int) -> diagnose.Diagnosis:
     """The batch mean forgotten, or the regularisation's gradient (weight·W) left out of grads[k]."""
     regular = weight * params[k] if k.startswith("W") else np.zeros_like(params[k])

@@ -22,8 +22,8 @@ from typing import Any, Callable
 
 import numpy as np
 
-from gradcheck import adapters, equations, layer_oracle
-from gradcheck.checks.classifiers import ORACLE, REGULARISATIONS
+from gradcheck import adapters, diagnose, equations, layer_oracle
+from gradcheck.checks.classifiers import ORACLE, REGULARISATIONS, net_diagnosis
 from gradcheck.checks.common import YOURS, model_differences, model_gradient, mutation_records, not_run
 from gradcheck.checks.result import CheckResult, settle
 from gradcheck.compare import Comparison, compare, failed, tolerance_for
@@ -136,18 +136,18 @@ def _config_records(cls: type, normalization: str, keep: float, seed: int) -> tu
     zero = {k: f"W{k[1:]}" for k in params if normalization != "none" and k.startswith("b") and f"gamma{k[1:]}" in params}
     # loss(X) is test mode: no dropout, the same net's scores; batchnorm's would use running statistics instead
     scores = None if normalization == "batchnorm" else _oracle(params, X, y, normalization, 1.0)[2]
-    return net_records("FullyConnectedNet", lambda: cls(list(HIDDEN), **kwargs), label, params, X, y, truths, ctx,
-                       LOSS, GRADIENT, zero, scores), None
+    return net_records("FullyConnectedNet", lambda: cls(list(HIDDEN), **kwargs), label, params, X, y, REG, truths,
+                       ctx, LOSS, GRADIENT, zero, scores), None
 
 
 def net_records(name: str, build: Callable[[], Any], label: str, params: dict[str, np.ndarray], X: np.ndarray,
-                y: np.ndarray, truths: dict[float, tuple[float, dict[str, np.ndarray]]], ctx: dict[str, Any],
+                y: np.ndarray, reg: float, truths: dict[float, tuple[float, dict[str, np.ndarray]]], ctx: dict[str, Any],
                 loss_equation: equations.Equation, gradient_equation: equations.Equation,
                 zero: dict[str, str] | None = None, scores: np.ndarray | None = None) -> list[Comparison]:
     """A model's ``loss(X, y) -> (loss, grads)`` with ``params`` against the oracle and its own finite differences.
 
-    ``build()`` makes the model, whose params are then replaced by copies of
-    ``params``; ``truths`` maps each regularisation scale of the handouts to
+    ``build()`` makes the model (regularised by ``reg``), whose params are then
+    replaced by copies of ``params``; ``truths`` maps each regularisation scale of the handouts to
     the oracle's loss and gradients (empty when only the model's own
     differences can judge, as with its dropout mask); ``zero`` names the
     gradients that are 0 by construction, with the weight whose gradient
@@ -189,15 +189,20 @@ def net_records(name: str, build: Callable[[], Any], label: str, params: dict[st
         if isinstance(got, Comparison):
             records.append(got)
             continue
+        judged = []
         if truths:
             # A gradient that is 0 by construction is rounding on both sides, on the scale of the sums that make
             # the weight's gradient (the same N terms).
             rounding = tolerance_for(got.dtype).rtol * float(np.max(np.abs(grads[zero[k]]))) if k in zero else None
-            records.append(compare(got, grads[k], tensor=f"{name} {k}", witnesses=(YOURS, ORACLE),
-                                   uncertainty=None if rounding is None else np.asarray(rounding),
-                                   equation=gradient_equation, **ctx))
-        records += model_differences(name, fresh, k, params, lambda net: net.loss(X, y), got, gradient_equation,
-                                     ORACLE, ctx)
+            judged.append(compare(got, grads[k], tensor=f"{name} {k}", witnesses=(YOURS, ORACLE),
+                                  uncertainty=None if rounding is None else np.asarray(rounding),
+                                  equation=gradient_equation, **ctx))
+        judged += model_differences(name, fresh, k, params, lambda net: net.loss(X, y), got, gradient_equation,
+                                    ORACLE, ctx)
+        if truths and any(r.failed for r in judged) and got.shape == grads[k].shape:
+            found = net_diagnosis(k, params, grads, got, 2 * scale * reg, len(X))  # reg·ΣW² has gradient 2·reg·W
+            judged = [diagnose.with_diagnosis(r, found) if r.failed else r for r in judged]
+        records += judged
     if scores is not None:  # with y=None the handout's loss returns the scores, in test mode
         scored = adapters.call(fresh().loss, [X], ["X"])
         got = scored.error and f"your {name}.loss(X) raised {scored.error}" or adapters.as_float_array(scored.output)
@@ -319,7 +324,7 @@ def check_cnn(module: Any, *, seed: int = 0, require_stability: bool = False) ->
              f"hidden_dim={CNN_HIDDEN}, num_classes={CNN_CLASSES})")
     ctx = dict(problem=f"{label}, X {'×'.join(map(str, X.shape))}, reg={REG:g}", seed=seed)
     truths = {s: _cnn_oracle(params, X, y, s, REG) for s in REGULARISATIONS}
-    results = net_records("ThreeLayerConvNet", lambda: cls(**kwargs), label, params, X, y, truths, ctx,
-                          CNN_LOSS, CNN_GRADIENT, scores=_cnn_scores(params, X))
+    results = net_records("ThreeLayerConvNet", lambda: cls(**kwargs), label, params, X, y, REG, truths,
+                          ctx, CNN_LOSS, CNN_GRADIENT, scores=_cnn_scores(params, X))
     return settle("ThreeLayerConvNet.loss", "CS231n three-layer convolutional net", results, seed,
                   require_stability=require_stability)
