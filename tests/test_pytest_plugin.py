@@ -260,3 +260,30 @@ def test_a_broken_pool(gradcheck):
     result = pytester.runpytest()
     result.assert_outcomes(passed=2, failed=1)
     result.stdout.fnmatch_lines(["E * PASS * max_pool_forward_naive", "E * FAIL * max_pool_backward_naive*"])
+
+
+def test_the_fixture_checks_cs231n_models(pytester):
+    a2 = REPO / "tests" / "cs231n_a2"
+    pytester.makepyfile(**{name: (a2 / f"{name}.py").read_text() for name in ("layers", "layer_utils", "cnn")})
+    pytester.makepyfile(test_models="""
+import cnn
+
+def test_convnet(gradcheck):
+    gradcheck.cnn(cnn)
+
+def test_a_convnet_without_its_filters_regularisation(gradcheck):
+    loss = cnn.ThreeLayerConvNet.loss
+
+    def unregularised(self, X, y=None):
+        out = loss(self, X, y)
+        if y is not None:
+            out[1]["W1"] -= self.reg * self.params["W1"]
+        return out
+
+    cnn.ThreeLayerConvNet.loss = unregularised
+    gradcheck.cnn(cnn)
+""")
+    pytester.syspathinsert()
+    result = pytester.runpytest()
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(["*FAIL ThreeLayerConvNet W1 (3, 3, 3, 3)*", "*regularisation*"])
