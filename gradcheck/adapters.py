@@ -10,6 +10,7 @@ here, so nothing downstream ever touches a user object.
 from __future__ import annotations
 
 import copy
+import re
 import traceback
 import warnings
 from dataclasses import dataclass
@@ -34,17 +35,37 @@ class Described(Exception):
     """An error whose message already says what the user's code raised and where (e.g. from the sandbox)."""
 
 
+# NumPy 1 names that NumPy 2 removed, and what replaces each (handouts and old solutions still use them)
+NUMPY_1 = {"product": "np.prod", "cumproduct": "np.cumprod", "sometrue": "np.any", "alltrue": "np.all",
+           "asscalar": "a.item()", "in1d": "np.isin", "row_stack": "np.vstack", "trapz": "np.trapezoid",
+           "NaN": "np.nan", "Inf": "np.inf", "infty": "np.inf", "float_": "np.float64", "complex_": "np.complex128",
+           "round_": "np.round", "msort": "np.sort(a, axis=0)", "float": "float (or np.float64)",
+           "int": "int (or np.int64)", "bool": "bool (or np.bool_)", "object": "object", "complex": "complex",
+           "str": "str", "long": "int", "unicode": "str"}
+
+
 def describe_exception(exc: BaseException) -> str:
     """``ValueError: shapes … at hw.py:12 in two_layer_grads: dW1 = X.T @ G`` — where the user's code raised."""
-    if isinstance(exc, Described):
-        return str(exc)
+    if isinstance(exc, Described):  # said already, where it happened (in a sandbox)
+        return numpy_1_hint(str(exc))
     frames = [f for f in traceback.extract_tb(exc.__traceback__) if "site-packages" not in f.filename
               and "/gradcheck/" not in f.filename.replace("\\", "/")]
     where = ""
     if frames:
         f = frames[-1]
         where = f" at {f.filename.rsplit('/', 1)[-1]}:{f.lineno} in {f.name}" + (f": {f.line.strip()}" if f.line else "")
-    return f"{type(exc).__name__}: {exc}{where}"
+    return f"{type(exc).__name__}: {numpy_1_hint(str(exc))}{where}"
+
+
+def numpy_1_hint(message: str) -> str:
+    """``message`` with NumPy's "no attribute 'product'" (and its long alias notes) said as what it is."""
+    removed = re.search(r"module 'numpy' has no attribute '(\w+)'\.?(?:\n(?:.*\n)*?.*notes\.html#deprecations)?|"
+                        r"`np\.(\w+)` was removed in the NumPy 2\.0 release\. Use `[^`]+` instead\.", message)
+    name = removed and (removed.group(1) or removed.group(2))
+    if name not in NUMPY_1:
+        return message
+    said = f"np.{name} is a NumPy 1 name that NumPy {np.__version__} no longer has; use {NUMPY_1[name]}"
+    return message[:removed.start()] + said + message[removed.end():]
 
 
 def call(fn: Callable, args: Sequence[Any], names: Sequence[str], *, kwargs: Mapping[str, Any] | None = None,

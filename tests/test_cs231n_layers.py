@@ -156,6 +156,20 @@ def test_each_mistake_fails_the_functions_it_breaks_and_no_other(mistakes):
             assert not bugs - {None}, (label, bugs)  # nothing catalogued fits: the cause stays unknown
 
 
+def test_a_numpy_1_name_is_reported_as_what_it_is_with_its_replacement():
+    module = module_of(CORRECT + '''
+_affine_forward = affine_forward
+
+
+def affine_forward(x, w, b):
+    D = np.product(x.shape[1:])  # NumPy 1's name for np.prod
+    return _affine_forward(x.reshape(x.shape[0], D), w, b)
+''')
+    result = check_layers({name: getattr(module, name) for name in ("affine_forward", "affine_backward")})
+    notes = {c.note for c in result.failures if c.tensor == "affine_forward out"}
+    assert notes and all("np.product is a NumPy 1 name" in n and "use np.prod at layers.py:" in n for n in notes), notes
+
+
 def test_python_2_division_is_reported_as_what_it_is():
     result = check_layers(_with({"py2": FIRST["Python 2 division in the output size"]}))
     (record, *_) = [c for c in result.failures if c.tensor == "conv_forward_naive out"]
