@@ -144,6 +144,8 @@ conventions (detected from the names your file defines, or named with --conventi
   fc_net                    class FullyConnectedNet(hidden_dims, ...).loss(X, y) -> (loss, grads), with
                             normalization and dropout   (CS231n assignment 2)
   cnn                       class ThreeLayerConvNet(input_dim, ...).loss(X, y) -> (loss, grads)
+  needle                    a DLSys hw1 checkout (give its folder): every op's compute and gradient,
+                            find_topo_sort and compute_gradient_of_variables
 
 examples:
   gradcheck check hw0.py                               every convention hw0.py defines

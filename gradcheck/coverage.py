@@ -141,6 +141,13 @@ def _is_none(node: ast.AST, names: set[str] = frozenset()) -> bool:
 
 def of(module: Any, conventions: Iterable[str]) -> Coverage:
     """What ``module`` defines beyond what the checks of ``conventions`` cover."""
+    conventions = tuple(conventions)
+    if "needle" in conventions:  # a package: its ops and engine functions, wherever in it they are defined
+        from gradcheck.checks.needle import implemented
+
+        done = implemented(module)
+        missing = tuple(name for name, ok in done.items() if not ok)
+        return Coverage(missing, missing)
     names = defined(module)
     implemented = {n for n, value in names.items() if not is_stub(value)}
     checked = set().union(*(covered(c, implemented if c in SKIPS_STUBS else names) for c in conventions)) if conventions else set()

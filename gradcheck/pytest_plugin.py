@@ -160,7 +160,7 @@ class Gradcheck:
     def __getattr__(self, name: str) -> Callable[..., Any]:
         if name in ("two_layer_grads", "mlp_grads", "nn_epoch", "softmax_regression_epoch", "softmax_loss",
                     "layers", "modules", "function", "module", "linear_classifiers", "two_layer_net", "fc_net",
-                    "cnn"):
+                    "cnn", "needle"):
             return self._run(name)
         raise AttributeError(f"the gradcheck fixture has no check {name!r}")
 

@@ -27,6 +27,7 @@ from gradcheck.checks import (
     check_linear_classifiers,
     check_mlp_grads,
     check_modules,
+    check_needle,
     check_nn_epoch,
     check_softmax_loss,
     check_softmax_regression_epoch,
@@ -43,7 +44,7 @@ from reference_mlp.validation import InvalidArgument
 
 __all__ = [
     "GradientMismatch", "Inconclusive", "assert_cnn", "assert_fc_net", "assert_function", "assert_layers", "assert_linear_classifiers", "assert_mlp_grads",
-    "assert_module", "assert_modules", "assert_nn_epoch", "assert_softmax_loss", "assert_softmax_regression_epoch",
+    "assert_module", "assert_modules", "assert_needle", "assert_nn_epoch", "assert_softmax_loss", "assert_softmax_regression_epoch",
     "assert_two_layer_grads", "assert_two_layer_net",
 ]
 
@@ -106,6 +107,7 @@ assert_linear_classifiers = _assertion(check_linear_classifiers, "assert_linear_
 assert_two_layer_net = _assertion(check_two_layer_net, "assert_two_layer_net", "CS231n assignment 1's TwoLayerNet.loss")
 assert_fc_net = _assertion(check_fc_net, "assert_fc_net", "CS231n assignment 2's FullyConnectedNet.loss")
 assert_cnn = _assertion(check_cnn, "assert_cnn", "CS231n assignment 2's ThreeLayerConvNet.loss")
+assert_needle = _assertion(check_needle, "assert_needle", "every op and the engine of a DLSys hw1 needle package")
 assert_modules = _assertion(check_modules, "assert_modules", "every layer object and their composition")
 assert_function = _assertion(check_function, "assert_function", "a backward pass, against its own forward")
 assert_module = _assertion(check_module, "assert_module", "every convention a module defines")

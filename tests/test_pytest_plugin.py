@@ -287,3 +287,17 @@ def test_a_convnet_without_its_filters_regularisation(gradcheck):
     result = pytester.runpytest()
     result.assert_outcomes(passed=1, failed=1)
     result.stdout.fnmatch_lines(["*FAIL ThreeLayerConvNet W1 (3, 3, 3, 3)*", "*regularisation*"])
+
+
+def test_the_fixture_checks_a_needle_checkout_by_its_path(pytester):
+    hw1 = REPO / "tests" / "dlsys_hw1"
+    pytester.makepyfile(test_hw1=f"""
+def test_needle(gradcheck):
+    gradcheck.needle({str(hw1)!r})
+
+def test_not_a_checkout(gradcheck):
+    gradcheck.needle({str(hw1 / "mistakes.py")!r})
+""")
+    result = pytester.runpytest()
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(["*is not a needle package*"])

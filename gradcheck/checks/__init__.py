@@ -13,12 +13,13 @@ from gradcheck.checks.generic import check_function
 from gradcheck.checks.layers import check_layers
 from gradcheck.checks.models import check_cnn, check_fc_net
 from gradcheck.checks.modules import check_modules
+from gradcheck.checks.needle import check_needle
 from gradcheck.checks.result import CheckResult, GradientMismatch, Inconclusive
 
 __all__ = [
     "CheckResult", "GradientMismatch", "Inconclusive", "check_cnn", "check_fc_net", "check_function", "check_layers",
     "check_linear_classifiers",
-    "check_mlp_grads", "check_modules",
+    "check_mlp_grads", "check_modules", "check_needle",
     "check_nn_epoch", "check_softmax_loss", "check_softmax_regression_epoch", "check_two_layer_grads",
     "check_two_layer_net",
 ]

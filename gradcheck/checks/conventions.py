@@ -8,7 +8,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from gradcheck.checks import classifiers, layers, models
+from gradcheck.checks import classifiers, layers, models, needle
 from gradcheck.checks.epochs import check_nn_epoch, check_softmax_loss, check_softmax_regression_epoch
 from gradcheck.checks.functions import check_mlp_grads, check_two_layer_grads
 from gradcheck.checks.layers import check_layers
@@ -54,6 +54,7 @@ CONVENTIONS: dict[str, tuple[Callable[[Any], bool], Callable[..., CheckResult]]]
     "two_layer_net": (classifiers.net_present, lambda m, o: classifiers.check_two_layer_net(
         m, seed=o["seed"], require_stability=o["require_stability"])),
     "fc_net": (models.present, lambda m, o: models.check_fc_net(m, seed=o["seed"], require_stability=o["require_stability"])),
+    "needle": (needle.present, lambda m, o: needle.check_needle(m, seed=o["seed"], require_stability=o["require_stability"])),
     "cnn": (models.cnn_present, lambda m, o: models.check_cnn(m, seed=o["seed"], require_stability=o["require_stability"])),
 }
 NAMES = tuple(CONVENTIONS)
@@ -103,7 +104,7 @@ def check_module(
         raise InvalidArgument(
             f"{getattr(module, '__name__', 'the code')} defines none of the functions gradcheck knows how to check "
             f"(two_layer_grads, mlp_grads, nn_epoch, softmax_regression_epoch, softmax_loss, affine_forward/"
-            f"affine_backward, class Linear, svm_loss_*/softmax_loss_*, class TwoLayerNet, class FullyConnectedNet, class ThreeLayerConvNet). Name the convention and the function, e.g. --convention two_layer_grads."
+            f"affine_backward, class Linear, svm_loss_*/softmax_loss_*, class TwoLayerNet, class FullyConnectedNet, class ThreeLayerConvNet, a needle package). Name the convention and the function, e.g. --convention two_layer_grads."
         )
     if str(dtype) not in ("float64", "float32"):
         raise InvalidArgument(f"dtype must be 'float64' or 'float32'; got {dtype!r}.")

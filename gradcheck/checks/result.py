@@ -69,13 +69,15 @@ class CheckResult:
     def functions(self) -> tuple[tuple[str, Verdict, str | None], ...]:
         """One verdict per function, when the check called several: (name, verdict, the first diagnosis's cause).
 
-        A record belongs to the function its tensor is named after (``batchnorm_backward dx``); a check whose
-        records do not all name one (an MLP's ``W1``) has no per-function verdicts.
+        A record belongs to the function or op its tensor is named after (``batchnorm_backward dx``,
+        ``Summation gradient a``); a check whose records do not all name one (an MLP's ``W1``) has no
+        per-function verdicts.
         """
         groups: dict[str, list[Comparison]] = {}
         for c in self.comparisons:
             name = c.tensor.split(" ", 1)[0]
-            if " " not in c.tensor or "_" not in name:
+            named = "_" in name or (name[:1].isupper() and any(ch.islower() for ch in name))  # a function, a class
+            if " " not in c.tensor or not named:
                 return ()
             groups.setdefault(name, []).append(c)
         if len(groups) < 2:

@@ -19,10 +19,12 @@ def package_of(path):
     """``(folder, dotted name)`` when ``path`` lives in a package (folders with ``__init__.py``), else None."""
     path = os.path.abspath(path)
     folder, parts = os.path.dirname(path), [os.path.splitext(os.path.basename(path))[0]]
+    if parts == ["__init__"]:  # the package itself
+        parts = []
     while os.path.isfile(os.path.join(folder, "__init__.py")) and os.path.basename(folder).isidentifier():
         parts.insert(0, os.path.basename(folder))
         folder = os.path.dirname(folder)
-    if len(parts) == 1 or not all(p.isidentifier() for p in parts):
+    if not parts or (len(parts) == 1 and not path.endswith("__init__.py")) or not all(p.isidentifier() for p in parts):
         return None
     return folder, ".".join(parts)
 

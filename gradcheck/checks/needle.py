@@ -1,0 +1,447 @@
+"""DLSys hw1: a student's own autodiff, ``needle`` — every op's compute and gradient, and the reverse-mode engine.
+
+Each op is called through the student's module function (``ops.summation(a,
+axes=1)``; students change constructor signatures) on needle Tensors built
+from float32 values in float64 arrays. Its ``compute`` is compared with an
+independent ``jax.numpy`` reference, and its ``gradient`` — called as the
+handout's tests call it, ``node.op.gradient_as_tuple(out_grad, node)``, but
+with a random ``out_grad`` rather than ones — with ``jax.vjp`` in float64 and
+with finite differences of the student's own ``compute``. The gradient must
+have its input's shape exactly: one that only broadcasts to it is wrong.
+Problems are drawn to make shape bugs show: broadcasting that adds leading
+axes and grows axes of size 1, sums over None, an int and a tuple, batched
+and broadcast matrix products, three-dimensional transposes.
+
+The engine (``find_topo_sort``, ``compute_gradient_of_variables``) is checked
+on graphs made of gradcheck's own ops, subclasses of the student's
+``TensorOp`` whose compute and gradient are known, so a wrong op cannot be
+mistaken for a wrong engine: a diamond (a node used twice), and a longer
+chain that reuses its input at several depths.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import numpy as np
+
+from gradcheck import adapters, equations, finite_diff, layer_oracle
+from gradcheck.checks.common import YOURS, not_run
+from gradcheck.checks.result import CheckResult, settle
+from gradcheck.compare import Comparison, compare, failed
+
+ORACLE = "JAX (float64)"
+FD = "finite differences of your compute"
+MARGIN = 0.05  # ReLU's inputs are drawn at least this far from its kink (Richardson's steps are ≈ 1e-3·|x|)
+VJP = equations.Equation("op VJP", "gradient(out_grad, node) = ∂⟨out_grad, op(inputs)⟩/∂inputs, each of its input's shape")
+ENGINE = equations.Equation("reverse mode", "x̄ = Σ over every use of x of the VJP of that use, nodes in reverse "
+                                            "topological order")
+
+
+@dataclass(frozen=True)
+class Case:
+    """One call of an op: its inputs (float64 arrays), how to call it, what JAX computes, and a label."""
+
+    arrays: tuple[np.ndarray, ...]
+    call: Callable[..., Any]  # (ops module, *Tensors) -> the output Tensor
+    reference: Callable[..., Any]  # jax.numpy function of the arrays
+    context: str
+
+
+@dataclass(frozen=True)
+class Op:
+    """An op of hw1 by class name, with the module function that calls it and its problems."""
+
+    name: str
+    function: str
+    draw: Callable[[np.random.Generator], list[Case]]
+
+
+def _f32(a: np.ndarray) -> np.ndarray:
+    return np.asarray(a, np.float32).astype(np.float64)
+
+
+def _normal(rng: np.random.Generator, *shape: int) -> np.ndarray:
+    return _f32(rng.standard_normal(shape))
+
+
+def _positive(rng: np.random.Generator, *shape: int) -> np.ndarray:
+    return _f32(rng.uniform(0.5, 2.0, shape))
+
+
+def _clear(rng: np.random.Generator, *shape: int) -> np.ndarray:
+    """Normal values at least MARGIN from 0 (ReLU's kink)."""
+    x = rng.standard_normal(shape)
+    return _f32(np.where(np.abs(x) < MARGIN, np.sign(x + 1e-12) * (MARGIN + np.abs(x)), x))
+
+
+def _jnp() -> Any:
+    return layer_oracle._np()
+
+
+def _elementwise(function: str, kind: str) -> Callable[[np.random.Generator], list[Case]]:
+    def draw(rng: np.random.Generator) -> list[Case]:
+        a = _positive(rng, 3, 4) if kind in ("pow", "div") else _normal(rng, 3, 4)
+        b = _positive(rng, 3, 4) if kind in ("pow", "div") else _normal(rng, 3, 4)
+        reference = {"add": lambda x, y: x + y, "mul": lambda x, y: x * y, "div": lambda x, y: x / y,
+                     "pow": lambda x, y: x ** y}[kind]
+        return [Case((a, b), lambda ops, x, y: getattr(ops, function)(x, y), reference, "a 3×4, b 3×4")]
+    return draw
+
+
+def _scalar(function: str, kind: str, scalar: float) -> Callable[[np.random.Generator], list[Case]]:
+    def draw(rng: np.random.Generator) -> list[Case]:
+        a = _normal(rng, 3, 4)
+        reference = {"add": lambda x: x + scalar, "mul": lambda x: x * scalar, "div": lambda x: x / scalar,
+                     "pow": lambda x: x ** scalar}[kind]
+        return [Case((a,), lambda ops, x: getattr(ops, function)(x, scalar), reference, f"a 3×4, scalar {scalar:g}")]
+    return draw
+
+
+def _unary(function: str, reference: Callable[[Any], Any], values: Callable[..., np.ndarray]) -> Callable:
+    def draw(rng: np.random.Generator) -> list[Case]:
+        return [Case((values(rng, 3, 4),), lambda ops, x: getattr(ops, function)(x), reference, "a 3×4"),
+                Case((values(rng, 2, 3, 2),), lambda ops, x: getattr(ops, function)(x), reference, "a 2×3×2")]
+    return draw
+
+
+def _transpose_cases(rng: np.random.Generator) -> list[Case]:
+    swap = lambda i, j: (lambda x: _jnp().swapaxes(x, i, j))
+    return [Case((_normal(rng, 2, 3, 4),), lambda ops, x: ops.transpose(x), swap(-2, -1),
+                 "a 2×3×4, axes None (the last two)"),
+            Case((_normal(rng, 2, 3, 4),), lambda ops, x: ops.transpose(x, axes=(0, 2)), swap(0, 2), "a 2×3×4, axes (0, 2)"),
+            Case((_normal(rng, 3, 4),), lambda ops, x: ops.transpose(x), swap(0, 1), "a 3×4, axes None")]
+
+
+def _reshape_cases(rng: np.random.Generator) -> list[Case]:
+    return [Case((_normal(rng, 2, 3, 4),), lambda ops, x: ops.reshape(x, (6, 4)), lambda x: x.reshape(6, 4),
+                 "a 2×3×4 to (6, 4)"),
+            Case((_normal(rng, 3, 4),), lambda ops, x: ops.reshape(x, (2, 1, 6)), lambda x: x.reshape(2, 1, 6),
+                 "a 3×4 to (2, 1, 6)")]
+
+
+def _broadcast_cases(rng: np.random.Generator) -> list[Case]:
+    cases = []
+    for shape, to in (((3, 1), (3, 4)), ((1, 4), (3, 4)), ((3, 1), (2, 3, 4)), ((4,), (2, 3, 4))):
+        cases.append(Case((_normal(rng, *shape),), lambda ops, x, to=to: ops.broadcast_to(x, to),
+                          lambda x, to=to: _jnp().broadcast_to(x, to), f"a {'×'.join(map(str, shape))} to {to}"))
+    return cases
+
+
+def _summation_cases(rng: np.random.Generator) -> list[Case]:
+    cases = []
+    for shape, axes in (((3, 4), None), ((3, 4), 1), ((2, 3, 4), (0, 2)), ((2, 3, 4), (1,))):
+        cases.append(Case((_normal(rng, *shape),), lambda ops, x, axes=axes: ops.summation(x, axes=axes),
+                          lambda x, axes=axes: _jnp().sum(x, axis=axes), f"a {'×'.join(map(str, shape))}, axes {axes}"))
+    return cases
+
+
+def _matmul_cases(rng: np.random.Generator) -> list[Case]:
+    cases = []
+    for a, b in (((3, 4), (4, 5)), ((2, 3, 4), (4, 5)), ((3, 4), (2, 4, 5)), ((2, 3, 4), (2, 4, 5))):
+        cases.append(Case((_normal(rng, *a), _normal(rng, *b)), lambda ops, x, y: ops.matmul(x, y), lambda x, y: x @ y,
+                          f"a {'×'.join(map(str, a))}, b {'×'.join(map(str, b))}"))
+    return cases
+
+
+OPS: tuple[Op, ...] = (
+    Op("EWiseAdd", "add", _elementwise("add", "add")),
+    Op("AddScalar", "add_scalar", _scalar("add_scalar", "add", 1.5)),
+    Op("EWiseMul", "multiply", _elementwise("multiply", "mul")),
+    Op("MulScalar", "mul_scalar", _scalar("mul_scalar", "mul", -1.5)),
+    Op("PowerScalar", "power_scalar", _scalar("power_scalar", "pow", 3)),  # not 0: its gradient is then 0 either way
+    Op("EWisePow", "power", _elementwise("power", "pow")),
+    Op("EWiseDiv", "divide", _elementwise("divide", "div")),
+    Op("DivScalar", "divide_scalar", _scalar("divide_scalar", "div", 2.5)),
+    Op("Transpose", "transpose", _transpose_cases),
+    Op("Reshape", "reshape", _reshape_cases),
+    Op("BroadcastTo", "broadcast_to", _broadcast_cases),
+    Op("Summation", "summation", _summation_cases),
+    Op("MatMul", "matmul", _matmul_cases),
+    Op("Negate", "negate", _unary("negate", lambda x: -x, _normal)),
+    Op("Log", "log", _unary("log", lambda x: _jnp().log(x), _positive)),
+    Op("Exp", "exp", _unary("exp", lambda x: _jnp().exp(x), _normal)),
+    Op("ReLU", "relu", _unary("relu", lambda x: _jnp().maximum(x, 0.0), _clear)),
+)
+ENGINE_FUNCTIONS = ("find_topo_sort", "compute_gradient_of_variables")
+
+
+def present(module: Any) -> bool:
+    """Whether ``module`` is a needle package: ``ops`` and an ``autograd`` with ``Tensor`` and ``TensorOp``."""
+    autograd = getattr(module, "autograd", None)
+    return getattr(module, "ops", None) is not None and all(
+        isinstance(getattr(autograd, n, None), type) for n in ("Tensor", "TensorOp"))
+
+
+def implemented(module: Any) -> dict[str, bool]:
+    """Every op and engine function of hw1 the package defines, and whether it is more than the handout's stub."""
+    from gradcheck.coverage import is_stub
+
+    found = {}
+    for op in OPS:
+        cls = getattr(module.ops, op.name, None)
+        if isinstance(cls, type):
+            methods = [getattr(cls, m, None) for m in ("compute", "gradient")]
+            found[op.name] = not any(m is None or is_stub(m) for m in methods)
+    for name in ENGINE_FUNCTIONS:
+        fn = getattr(module.autograd, name, None)
+        if callable(fn):
+            found[name] = not is_stub(fn)
+    return found
+
+
+def _numpy(value: Any, what: str) -> np.ndarray | str:
+    """A Tensor's (or an array's) values as float64, or why they cannot be read."""
+    try:
+        data = value.realize_cached_data() if hasattr(value, "realize_cached_data") else value
+        data = data.numpy() if hasattr(data, "numpy") and not isinstance(data, np.ndarray) else data
+    except Exception as exc:
+        return f"reading {what} raised {adapters.describe_exception(exc)}"
+    got = adapters.as_float_array(data)
+    return f"{what} is {got}" if isinstance(got, str) else got
+
+
+def _reference(case: Case, rng: np.random.Generator) -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
+    """JAX's output of the op, a random out_grad of its shape, and the VJP of every input for it (float64).
+
+    Run op by op, not compiled: each case is small and run once.
+    """
+    jax = layer_oracle._jax()
+    out, back = jax.vjp(case.reference, *(np.asarray(a, np.float64) for a in case.arrays))
+    out_grad = _f32(rng.standard_normal(np.shape(out)))
+    return np.asarray(out), (out_grad, *(np.asarray(g) for g in back(np.asarray(out_grad, np.float64))))
+
+
+def _op_records(module: Any, op: Op, case: Case, rng: np.random.Generator, seed: int) -> list[Comparison]:
+    """One case of one op: compute against JAX, gradient against jax.vjp and differences of compute."""
+    Tensor = module.autograd.Tensor
+    ctx = dict(problem=f"{op.name}: {case.context}", seed=seed)
+    expected, truth = _reference(case, rng)
+    names = ("a", "b")[:len(case.arrays)]
+    try:
+        inputs = [Tensor(a.copy(), dtype="float64") for a in case.arrays]
+        with np.errstate(all="ignore"):
+            node = case.call(module.ops, *inputs)
+    except Exception as exc:
+        why = f"your {op.function}(…) raised {adapters.describe_exception(exc)}"
+        return [failed(f"{op.name} out", expected.shape, why, witnesses=(YOURS, ORACLE), **ctx)] + [
+            not_run(f"{op.name} gradient {n}", a.shape, f"{op.name} gave no node to go back through", ctx, ORACLE)
+            for n, a in zip(names, case.arrays)]
+    out = _numpy(node, f"{op.function}(…)'s output")
+    records = [failed(f"{op.name} out", expected.shape, out, witnesses=(YOURS, ORACLE), **ctx) if isinstance(out, str)
+               else compare(out, expected, tensor=f"{op.name} out", witnesses=(YOURS, ORACLE), **ctx)]
+    out_grad = truth[0]
+    truth = truth[1:]
+    try:
+        with np.errstate(all="ignore"):
+            given = tuple(node.op.gradient_as_tuple(Tensor(out_grad.copy(), dtype="float64", requires_grad=False), node))
+    except Exception as exc:
+        why = f"your {op.name}.gradient raised {adapters.describe_exception(exc)}"
+        return records + [failed(f"{op.name} gradient {n}", t.shape, why, witnesses=(YOURS, ORACLE), equation=VJP, **ctx)
+                          for n, t in zip(names, truth)]
+    if len(given) != len(case.arrays):
+        why = f"your {op.name}.gradient returned {len(given)} gradients for {len(case.arrays)} inputs"
+        return records + [failed(f"{op.name} gradient {n}", t.shape, why, witnesses=(YOURS, ORACLE), equation=VJP, **ctx)
+                          for n, t in zip(names, truth)]
+    forward_failed = records[0].failed
+    for i, (n, g, t) in enumerate(zip(names, given, truth)):
+        got = _numpy(g, f"{op.name}.gradient's {n}")
+        label = f"{op.name} gradient {n}"
+        if isinstance(got, str):
+            records.append(failed(label, t.shape, got, witnesses=(YOURS, ORACLE), equation=VJP, **ctx))
+            continue
+        records.append(compare(got, t, tensor=label, witnesses=(YOURS, ORACLE), equation=VJP, **ctx))
+        if not forward_failed:  # differences of a wrong compute say nothing about the gradient
+            records += _differences(node.op, case.arrays, i, out_grad, got, label, ctx)
+    return records
+
+
+def _differences(op: Any, arrays: tuple[np.ndarray, ...], i: int, out_grad: np.ndarray, got: np.ndarray, label: str,
+                 ctx: dict) -> list[Comparison]:
+    """``got`` against central differences of ⟨out_grad, op.compute(…)⟩ in input ``i``, entry by entry."""
+    # ⟨out_grad, out⟩ rounds on the scale of Σ|out_grad·out|: offset by it so the rounding estimate sees it
+    def compute(x: np.ndarray) -> np.ndarray:  # on copies: a compute that writes into its inputs spoils nothing
+        return np.asarray(op.compute(*[a.copy() for a in arrays[:i]], x.copy(), *[a.copy() for a in arrays[i + 1:]]),
+                          np.float64)
+
+    try:
+        with np.errstate(all="ignore"):
+            offset = float(np.sum(np.abs(out_grad * compute(arrays[i]))))
+            estimate = finite_diff.gradient(lambda x: float(np.sum(compute(x) * out_grad)) + offset, arrays[i],
+                                            method="richardson", truncation=True)
+    except Exception as exc:
+        return [failed(label, arrays[i].shape, f"{FD} failed: {adapters.describe_exception(exc)}", witnesses=(FD, ORACLE),
+                       **ctx)]
+    if got.shape != arrays[i].shape:
+        return []  # the oracle's record says the shape is wrong
+    return [compare(got, estimate.values, tensor=label, witnesses=(YOURS, FD), uncertainty=estimate.error,
+                    checkable=estimate.checkable, not_checkable_reason=estimate.reason, equation=VJP, **ctx)]
+
+
+# ---------------------------------------------------------------------------
+# The engine, on gradcheck's own ops
+
+
+def _reference_ops(autograd: Any) -> dict[str, type]:
+    """Ops whose compute and gradient gradcheck knows, built on the student's TensorOp (numpy inside)."""
+    TensorOp = autograd.TensorOp
+
+    class Add(TensorOp):
+        def compute(self, a, b):
+            return a + b
+
+        def gradient(self, out_grad, node):
+            return out_grad, out_grad
+
+    class Mul(TensorOp):
+        def compute(self, a, b):
+            return a * b
+
+        def gradient(self, out_grad, node):
+            a, b = node.inputs
+            return Mul()(out_grad, b), Mul()(out_grad, a)
+
+    class Sin(TensorOp):
+        def compute(self, a):
+            return np.sin(a)
+
+        def gradient(self, out_grad, node):
+            return Mul()(out_grad, Cos()(node.inputs[0]))
+
+    class Cos(TensorOp):
+        def compute(self, a):
+            return np.cos(a)
+
+        def gradient(self, out_grad, node):
+            return Mul()(out_grad, Scale(-1.0)(Sin()(node.inputs[0])))
+
+    class Scale(TensorOp):
+        def __init__(self, factor):
+            self.factor = factor
+
+        def compute(self, a):
+            return a * self.factor
+
+        def gradient(self, out_grad, node):
+            return Scale(self.factor)(out_grad)
+
+    return {"add": Add, "mul": Mul, "sin": Sin, "cos": Cos, "scale": Scale}
+
+
+def _graphs(ref: dict[str, type]) -> list[tuple[str, Callable[[Any], Any], Callable[[Any], Any]]]:
+    """(description, the graph on a leaf with gradcheck's ops, the same function in jax.numpy)."""
+    add, mul, sin, scale = ref["add"], ref["mul"], ref["sin"], ref["scale"]
+    jnp = _jnp()
+
+    def diamond(x):
+        s = sin()(x)
+        return mul()(s, scale(2.0)(s))  # s is used twice: its gradient must add both uses
+
+    def chain(x):
+        h = x
+        for _ in range(3):
+            h = add()(sin()(h), scale(0.5)(x))  # x is used again at every depth
+        return mul()(h, h)
+
+    return [("a diamond: s = sin x, out = s · 2s", diamond, lambda x: jnp.sin(x) * 2 * jnp.sin(x)),
+            ("a chain reusing x at three depths: h ← sin h + x/2, out = h²", chain,
+             lambda x: _chain(jnp, x))]
+
+
+def _chain(jnp: Any, x: Any) -> Any:
+    h = x
+    for _ in range(3):
+        h = jnp.sin(h) + 0.5 * x
+    return h * h
+
+
+def _engine_records(module: Any, run: set[str], rng: np.random.Generator, seed: int) -> list[Comparison]:
+    autograd = module.autograd
+    Tensor = autograd.Tensor
+    ref = _reference_ops(autograd)
+    records: list[Comparison] = []
+    for description, graph, reference in _graphs(ref):
+        ctx = dict(problem=f"engine: {description}", seed=seed)
+        x0 = _normal(rng, 3, 2)
+        out_grad = _f32(rng.standard_normal(x0.shape))
+        try:
+            x = Tensor(x0.copy(), dtype="float64")
+            out = graph(x)
+        except Exception as exc:
+            why = f"building the graph with your Tensor and TensorOp raised {adapters.describe_exception(exc)}"
+            return records + [failed("engine", x0.shape, why, witnesses=(YOURS, ORACLE), **ctx)]
+        if "find_topo_sort" in run:
+            records.append(_topo_record(autograd, out, x, ctx))
+        if "compute_gradient_of_variables" in run:
+            truth = np.asarray(layer_oracle._jax().vjp(reference, x0)[1](out_grad)[0])
+            label = "compute_gradient_of_variables x.grad"
+            try:  # on the graph itself: the gradients land in its leaves' .grad
+                autograd.compute_gradient_of_variables(out, Tensor(out_grad.copy(), dtype="float64", requires_grad=False))
+                got = _numpy(x.grad, "x.grad") if getattr(x, "grad", None) is not None else "x.grad was not set"
+            except Exception as exc:
+                got = f"your compute_gradient_of_variables raised {adapters.describe_exception(exc)}"
+            records.append(failed(label, x0.shape, got, witnesses=(YOURS, ORACLE), equation=ENGINE, **ctx)
+                           if isinstance(got, str) else
+                           compare(got, truth, tensor=label, witnesses=(YOURS, ORACLE), equation=ENGINE, **ctx))
+    return records
+
+
+def _topo_record(autograd: Any, out: Any, x: Any, ctx: dict) -> Comparison:
+    """find_topo_sort([out]): every node of the graph once, each after its inputs, out last."""
+    label = "find_topo_sort order"
+    nodes, stack = [], [out]
+    while stack:  # the graph's nodes, by identity
+        node = stack.pop()
+        if not any(node is n for n in nodes):
+            nodes.append(node)
+            stack.extend(node.inputs)
+    try:
+        order = list(autograd.find_topo_sort([out]))
+    except Exception as exc:
+        return failed(label, (len(nodes),), f"your find_topo_sort raised {adapters.describe_exception(exc)}",
+                      witnesses=(YOURS, "the graph"), **ctx)
+    position = {}
+    problems = []
+    for k, node in enumerate(order):
+        if id(node) in position:
+            problems.append("a node appears twice")
+        position.setdefault(id(node), k)
+    if {id(n) for n in nodes} != set(position):
+        problems.append(f"it holds {len(position)} distinct nodes; the graph has {len(nodes)}")
+    if any(id(p) in position and id(n) in position and position[id(p)] > position[id(n)] for n in nodes for p in n.inputs):
+        problems.append("a node comes before one of its inputs")
+    if not order or order[-1] is not out:
+        problems.append("the output is not last")
+    if problems:
+        return failed(label, (len(nodes),), "find_topo_sort([out]) is not a topological order of the graph: "
+                      + "; ".join(dict.fromkeys(problems)), witnesses=(YOURS, "the graph"), equation=ENGINE, **ctx)
+    return compare(np.arange(len(order), dtype=float), np.arange(len(nodes), dtype=float), tensor=label,
+                   witnesses=(YOURS, "the graph"), equation=ENGINE, **ctx)
+
+
+def check_needle(module: Any, *, seed: int = 0, require_stability: bool = False) -> CheckResult:
+    """Check every op of hw1 a needle package implements, then its reverse-mode engine on known ops.
+
+    ``module`` is the imported ``needle`` package, or the path of a hw1 checkout (its root, its ``python``
+    folder or the ``needle`` folder).
+    """
+    if isinstance(module, (str, os.PathLike)):
+        module, _ = adapters.load(os.fspath(module))
+    if not present(module):
+        raise adapters.LoadError(f"{getattr(module, '__name__', module)!r} is not a needle package: it needs ops and "
+                                 f"an autograd module with Tensor and TensorOp")
+    done = implemented(module)
+    results: list[Comparison] = []
+    for op in OPS:
+        if not done.get(op.name):
+            continue
+        rng = np.random.default_rng([seed, len(op.name), sum(map(ord, op.name))])
+        for case in op.draw(rng):
+            results += _op_records(module, op, case, rng, seed)
+    run = {name for name in ENGINE_FUNCTIONS if done.get(name)}
+    if run:
+        results += _engine_records(module, run, np.random.default_rng([seed, 17]), seed)
+    return settle(getattr(module, "__name__", "needle"), "DLSys needle", results, seed,
+                  require_stability=require_stability)

@@ -1,0 +1,114 @@
+"""Realistic mistakes in a DLSys hw1 needle package, at least one per op and per engine function.
+
+Each entry: the op or function it breaks, the file of the package it is made in, the correct text and
+the text that replaces it, and what else it breaks through them. A gradient mistake breaks only its own
+op (a gradient calls other ops' compute, never their gradient), so GRADIENTS are checked together, in
+one package; a mistake in compute or in the topological sort reaches further and is checked on its own.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+OPS = "python/needle/ops/ops_mathematic.py"
+AUTOGRAD = "python/needle/autograd.py"
+
+
+class Mistake(NamedTuple):
+    function: str
+    file: str
+    correct: str
+    wrong: str
+    also: tuple[str, ...] = ()
+
+
+GRADIENTS = {
+    "EWiseAdd returns one gradient for two inputs": Mistake("EWiseAdd", OPS, '''        return out_grad, out_grad
+''', '''        return out_grad
+'''),
+    "AddScalar ignores out_grad (the handout's all-ones test passes it)": Mistake("AddScalar", OPS, '''    def gradient(self, out_grad: Tensor, node: Tensor):
+        return out_grad
+
+
+def add_scalar''', '''    def gradient(self, out_grad: Tensor, node: Tensor):
+        return Tensor(array_api.ones(out_grad.shape), dtype=out_grad.dtype, requires_grad=False)
+
+
+def add_scalar'''),
+    "EWiseMul gradients swapped": Mistake("EWiseMul", OPS, '''        return out_grad * rhs, out_grad * lhs
+''', '''        return out_grad * lhs, out_grad * rhs
+'''),
+    "MulScalar forgets the scalar": Mistake("MulScalar", OPS, '''        return (out_grad * self.scalar,)
+''', '''        return (out_grad,)
+'''),
+    "PowerScalar without the exponent factor": Mistake("PowerScalar", OPS, '''        return out_grad * self.scalar * a ** (self.scalar - 1)
+''', '''        return out_grad * a ** (self.scalar - 1)
+'''),
+    "EWisePow's exponent gradient without the power": Mistake("EWisePow", OPS, '''        return out_grad * b * a ** (b - 1), out_grad * node * log(a)
+''', '''        return out_grad * b * a ** (b - 1), out_grad * log(a)
+'''),
+    "EWiseDiv's divisor gradient with the wrong sign": Mistake("EWiseDiv", OPS, '''        return out_grad / b, -out_grad * a / b ** 2
+''', '''        return out_grad / b, out_grad * a / b ** 2
+'''),
+    "DivScalar multiplies": Mistake("DivScalar", OPS, '''        return out_grad / self.scalar
+        ### END YOUR SOLUTION
+
+
+def divide_scalar''', '''        return out_grad * self.scalar
+        ### END YOUR SOLUTION
+
+
+def divide_scalar'''),
+    "Transpose's gradient ignores the axes": Mistake("Transpose", OPS, '''        return transpose(out_grad, self.axes)  # a swap is its own inverse
+''', '''        return transpose(out_grad)
+'''),
+    "Reshape's gradient not reshaped back": Mistake("Reshape", OPS, '''        return reshape(out_grad, node.inputs[0].shape)
+''', '''        return out_grad
+'''),
+    "BroadcastTo's gradient sums only the new leading axes": Mistake("BroadcastTo", OPS, '''        axes = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(shape) if n == 1 and self.shape[lead + i] != 1)
+''', '''        axes = tuple(range(lead))
+'''),
+    "Summation's gradient broadcast without reshaping first": Mistake("Summation", OPS, '''        return broadcast_to(reshape(out_grad, tuple(shape)), node.inputs[0].shape)
+''', '''        return broadcast_to(out_grad, node.inputs[0].shape)
+'''),
+    "MatMul's gradient not reduced over the batch": Mistake("MatMul", OPS, '''        if len(da.shape) > len(a.shape):
+            da = summation(da, tuple(range(len(da.shape) - len(a.shape))))
+        if len(db.shape) > len(b.shape):
+            db = summation(db, tuple(range(len(db.shape) - len(b.shape))))
+''', ''),
+    "Negate's gradient loses the sign": Mistake("Negate", OPS, '''        return negate(out_grad)
+''', '''        return out_grad
+'''),
+    "Log's gradient divides by the output": Mistake("Log", OPS, '''        return out_grad / node.inputs[0]
+''', '''        return out_grad / node
+'''),
+    "Exp's gradient multiplies by the input": Mistake("Exp", OPS, '''        return out_grad * node
+        ### END YOUR SOLUTION
+
+
+def exp''', '''        return out_grad * node.inputs[0]
+        ### END YOUR SOLUTION
+
+
+def exp'''),
+    "ReLU's mask read from its output with >=": Mistake("ReLU", OPS, '''        mask = Tensor(node.inputs[0].realize_cached_data() > 0, dtype=out_grad.dtype, requires_grad=False)
+''', '''        mask = Tensor(node.realize_cached_data() >= 0, dtype=out_grad.dtype, requires_grad=False)
+'''),
+    "gradients of a node used twice overwritten, not added": Mistake("compute_gradient_of_variables", AUTOGRAD, '''            node_to_output_grads_list.setdefault(parent, []).append(grad)
+''', '''            node_to_output_grads_list[parent] = [grad]
+'''),
+}
+
+ALONE = {
+    "find_topo_sort without a visited set": Mistake("find_topo_sort", AUTOGRAD, '''    if node in visited:
+        return
+    visited.add(node)
+''', '', ("compute_gradient_of_variables",)),
+    "Transpose swaps every axis (np.transpose)": Mistake("Transpose", OPS, '''        i, j = self.axes if self.axes is not None else (a.ndim - 2, a.ndim - 1)
+        return array_api.swapaxes(a, i, j)
+''', '''        return array_api.transpose(a)
+''', ("MatMul",)),  # MatMul's gradient transposes its batched inputs
+    "EWisePow raises the exponent to the base": Mistake("EWisePow", OPS, '''        return a ** b
+''', '''        return b ** a
+'''),
+}

@@ -1,0 +1,111 @@
+"""DLSys hw1's needle: every op and engine function gets its own verdict, and each mistake fails where it is made.
+
+tests/dlsys_hw1 is a complete, correct hw1 checkout (the 2023 layout); each mistake of
+tests/dlsys_hw1/mistakes.py edits a copy of it.
+"""
+
+from __future__ import annotations
+
+import pathlib
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from gradcheck import coverage
+from gradcheck.adapters import load
+from gradcheck.checks.conventions import check_module, detect
+from gradcheck.checks.needle import ENGINE_FUNCTIONS, OPS
+from gradcheck.compare import Verdict
+
+HERE = pathlib.Path(__file__).parent / "dlsys_hw1"
+sys.path.insert(0, str(HERE))
+from mistakes import ALONE, GRADIENTS, Mistake  # noqa: E402
+
+EVERYTHING = tuple(op.name for op in OPS) + ENGINE_FUNCTIONS
+
+
+def checkout(root: pathlib.Path, mistakes: dict[str, Mistake] | None = None) -> pathlib.Path:
+    """A copy of the correct checkout under ``root``, with ``mistakes`` made in it."""
+    shutil.copytree(HERE / "python", root / "python", ignore=shutil.ignore_patterns("__pycache__"))
+    for label, m in (mistakes or {}).items():
+        path = root / m.file
+        text = path.read_text()
+        assert text.count(m.correct) == 1, label
+        path.write_text(text.replace(m.correct, m.wrong))
+    return root
+
+
+def verdicts(root: pathlib.Path):
+    module, _ = load(str(root))
+    assert detect(module) == ("needle",)
+    (result,) = check_module(module)
+    return result, {name: verdict for name, verdict, _ in result.functions()}
+
+
+def test_the_correct_package_passes_with_one_verdict_per_op_and_engine_function():
+    result, table = verdicts(HERE)
+    assert result.passed, result.render()
+    assert tuple(table) == EVERYTHING and set(table.values()) == {Verdict.PASS}
+    witnesses = {c.witnesses[1] for c in result.comparisons if " gradient " in c.tensor}
+    assert witnesses == {"JAX (float64)", "finite differences of your compute"}
+
+
+@pytest.mark.parametrize("where", ["", "python", "python/needle"])
+def test_a_checkout_is_found_from_its_root_its_python_folder_or_the_package_itself(where):
+    module, _ = load(str(HERE / where) if where else str(HERE))
+    assert module.__name__ == "needle" and detect(module) == ("needle",)
+
+
+def test_every_op_and_engine_function_has_a_mistake():
+    assert {m.function for m in GRADIENTS.values()} | {m.function for m in ALONE.values()} == set(EVERYTHING)
+
+
+def test_each_gradient_mistake_fails_its_own_op_and_no_other(tmp_path):
+    result, table = verdicts(checkout(tmp_path, GRADIENTS))
+    broken = {m.function for m in GRADIENTS.values()}
+    assert {name for name, v in table.items() if v is Verdict.FAIL} == broken, result.render()
+    assert all(table[name] is Verdict.PASS for name in set(table) - broken)
+    # the compute of every op is still right: only gradients fail
+    assert not [c for c in result.failures if c.tensor.endswith(" out")]
+
+
+@pytest.mark.parametrize("label", list(ALONE))
+def test_a_mistake_in_compute_or_the_sort_fails_where_it_reaches(tmp_path, label):
+    mistake = ALONE[label]
+    result, table = verdicts(checkout(tmp_path, {label: mistake}))
+    assert {name for name, v in table.items() if v is Verdict.FAIL} == {mistake.function, *mistake.also}, result.render()
+
+
+def test_the_handouts_blind_spots_are_not_inherited(tmp_path):
+    # an all-ones out_grad, a gradient that only broadcasts to its input's shape, an exponent of 0
+    result, _ = verdicts(checkout(tmp_path, {k: GRADIENTS[k] for k in (
+        "AddScalar ignores out_grad (the handout's all-ones test passes it)",
+        "Summation's gradient broadcast without reshaping first", "PowerScalar without the exponent factor")}))
+    assert {c.tensor.split()[0] for c in result.failures} == {"AddScalar", "Summation", "PowerScalar"}
+
+
+def test_a_package_with_only_some_ops_done_lists_the_rest_as_not_implemented(tmp_path):
+    root = checkout(tmp_path)
+    ops = root / "python/needle/ops/ops_mathematic.py"
+    text = ops.read_text()
+    for body in ("        return a ** b\n", "        a, b = node.inputs\n        return out_grad * b * a ** (b - 1), out_grad * node * log(a)\n"):
+        assert text.count(body) == 1
+        text = text.replace(body, "        raise NotImplementedError()\n")
+    ops.write_text(text)
+    module, _ = load(str(root))
+    (result,) = check_module(module)
+    assert result.passed and "EWisePow" not in {name for name, _, _ in result.functions()}
+    assert coverage.of(module, ("needle",)).lines()[0].startswith("not checked: EWisePow (not implemented)")
+
+
+def test_the_readmes_command_on_a_checkout_prints_one_verdict_per_op_and_exits_0():
+    import re
+
+    repo = HERE.parent.parent
+    command = re.search(r"```\n(gradcheck check tests/dlsys_hw1)\n```", (repo / "README.md").read_text()).group(1)
+    out = subprocess.run([sys.executable, "-m", "gradcheck", *command.split()[1:]], capture_output=True, text=True,
+                         timeout=600, cwd=repo)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert re.findall(r"^    PASS +(\w+)$", out.stdout, re.M) == list(EVERYTHING)
