@@ -151,6 +151,26 @@ CATALOG: dict[str, Bug] = _bugs(
      "instead of their sum", "accumulate: np.add.at(dW, x, dout)"),
     ("mask_ignored", "the mask is ignored: time steps it marks as padding count in the loss and get a gradient",
      "multiply each step's loss and its dx by mask (dx *= mask[:, :, None])"),
+    # DLSys hw1: needle ops and the reverse-mode engine
+    ("gradient_not_reduced", "the gradient has the broadcast shape, not its input's: it is not summed over the "
+     "axes the forward broadcast the input along",
+     "sum over the leading axes the forward added and over every axis of size 1 that grew, then reshape to the "
+     "input's shape"),
+    ("summation_not_reshaped", "Summation's gradient broadcasts out_grad without putting the summed axes back as 1s, "
+     "so out_grad's axes line up with the wrong axes of the input",
+     "reshape out_grad to the input's shape with 1 at every summed axis, then broadcast_to the input's shape"),
+    ("transpose_all_axes", "Transpose reverses every axis (np.transpose, .T) instead of swapping two: the handout's "
+     "Transpose swaps axes[0] and axes[1], the last two when axes is None",
+     "array_api.swapaxes(a, *self.axes), or the last two axes when self.axes is None"),
+    ("power_exponent_factor_missing", "PowerScalar's gradient lacks the exponent: d(aⁿ)/da = n·aⁿ⁻¹",
+     "out_grad * n * a ** (n - 1)"),
+    ("log_gradient_of_output", "Log's gradient divides by its output, log a, instead of its input a",
+     "out_grad / node.inputs[0]"),
+    ("gradients_not_accumulated", "compute_gradient_of_variables keeps one gradient of a node used several times "
+     "instead of their sum", "append every contribution to node_to_output_grads_list[input] and sum them "
+     "(sum_node_list) when the node's turn comes"),
+    ("topo_sort_duplicates", "find_topo_sort lists a node more than once, so its gradient is propagated once per "
+     "listing", "keep a visited set in topo_sort_dfs: return at once for a node already visited"),
 )
 
 

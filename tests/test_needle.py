@@ -69,6 +69,14 @@ def test_each_gradient_mistake_fails_its_own_op_and_no_other(tmp_path):
     assert all(table[name] is Verdict.PASS for name in set(table) - broken)
     # the compute of every op is still right: only gradients fail
     assert not [c for c in result.failures if c.tensor.endswith(" out")]
+    _named(result, GRADIENTS)
+
+
+def _named(result, mistakes: dict[str, Mistake]) -> None:
+    """Each mistake with a catalogued cause is named in the function it breaks; the others stay unknown."""
+    for label, m in mistakes.items():
+        bugs = {c.bug for c in result.failures if c.tensor.split()[0] == m.function}
+        assert bugs == ({m.bug} if m.bug else {None}), (label, bugs)
 
 
 @pytest.mark.parametrize("label", list(ALONE))
@@ -76,6 +84,7 @@ def test_a_mistake_in_compute_or_the_sort_fails_where_it_reaches(tmp_path, label
     mistake = ALONE[label]
     result, table = verdicts(checkout(tmp_path, {label: mistake}))
     assert {name for name, v in table.items() if v is Verdict.FAIL} == {mistake.function, *mistake.also}, result.render()
+    _named(result, {label: mistake})
 
 
 def test_the_handouts_blind_spots_are_not_inherited(tmp_path):

@@ -27,7 +27,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from gradcheck import adapters, equations, finite_diff, layer_oracle
+from gradcheck import adapters, diagnose, equations, finite_diff, layer_oracle
 from gradcheck.checks.common import YOURS, not_run
 from gradcheck.checks.result import CheckResult, settle
 from gradcheck.compare import Comparison, compare, failed
@@ -50,13 +50,19 @@ class Case:
     context: str
 
 
+# (catalog id, the gradients it predicts by input name, the cause and fix in this op's words or None)
+Hypothesis = tuple[str, dict[str, np.ndarray], str | None, str | None]
+
+
 @dataclass(frozen=True)
 class Op:
-    """An op of hw1 by class name, with the module function that calls it and its problems."""
+    """An op of hw1 by class name, with the module function that calls it, its problems and its known mistakes."""
 
     name: str
     function: str
     draw: Callable[[np.random.Generator], list[Case]]
+    # (case, out_grad, the right gradients) -> the mistakes worth testing
+    mistakes: Callable[[Case, np.ndarray, tuple[np.ndarray, ...]], list[Hypothesis]] = lambda case, g, t: []
 
 
 def _f32(a: np.ndarray) -> np.ndarray:
@@ -146,22 +152,30 @@ def _matmul_cases(rng: np.random.Generator) -> list[Case]:
     return cases
 
 
+def _sign(op: str, which: str, formula: str) -> Callable[..., list[Hypothesis]]:
+    index = "ab".index(which)
+    return lambda case, g, t: [("sign_flip", {which: -t[index]}, f"{op}'s gradient for {which} has the wrong sign",
+                                formula)]
+
+
 OPS: tuple[Op, ...] = (
     Op("EWiseAdd", "add", _elementwise("add", "add")),
     Op("AddScalar", "add_scalar", _scalar("add_scalar", "add", 1.5)),
     Op("EWiseMul", "multiply", _elementwise("multiply", "mul")),
     Op("MulScalar", "mul_scalar", _scalar("mul_scalar", "mul", -1.5)),
-    Op("PowerScalar", "power_scalar", _scalar("power_scalar", "pow", 3)),  # not 0: its gradient is then 0 either way
+    Op("PowerScalar", "power_scalar", _scalar("power_scalar", "pow", 3),  # not 0: its gradient is then 0 either way
+       lambda case, g, t: [("power_exponent_factor_missing", {"a": t[0] / 3}, None, None)]),
     Op("EWisePow", "power", _elementwise("power", "pow")),
-    Op("EWiseDiv", "divide", _elementwise("divide", "div")),
+    Op("EWiseDiv", "divide", _elementwise("divide", "div"), _sign("EWiseDiv", "b", "∂(a/b)/∂b = −a/b²: -out_grad * a / b ** 2")),
     Op("DivScalar", "divide_scalar", _scalar("divide_scalar", "div", 2.5)),
     Op("Transpose", "transpose", _transpose_cases),
     Op("Reshape", "reshape", _reshape_cases),
     Op("BroadcastTo", "broadcast_to", _broadcast_cases),
     Op("Summation", "summation", _summation_cases),
     Op("MatMul", "matmul", _matmul_cases),
-    Op("Negate", "negate", _unary("negate", lambda x: -x, _normal)),
-    Op("Log", "log", _unary("log", lambda x: _jnp().log(x), _positive)),
+    Op("Negate", "negate", _unary("negate", lambda x: -x, _normal), _sign("Negate", "a", "negate(out_grad)")),
+    Op("Log", "log", _unary("log", lambda x: _jnp().log(x), _positive),
+       lambda case, g, t: [("log_gradient_of_output", {"a": g / np.log(case.arrays[0])}, None, None)]),
     Op("Exp", "exp", _unary("exp", lambda x: _jnp().exp(x), _normal)),
     Op("ReLU", "relu", _unary("relu", lambda x: _jnp().maximum(x, 0.0), _clear)),
 )
@@ -214,8 +228,12 @@ def _reference(case: Case, rng: np.random.Generator) -> tuple[np.ndarray, tuple[
     return np.asarray(out), (out_grad, *(np.asarray(g) for g in back(np.asarray(out_grad, np.float64))))
 
 
-def _op_records(module: Any, op: Op, case: Case, rng: np.random.Generator, seed: int) -> list[Comparison]:
-    """One case of one op: compute against JAX, gradient against jax.vjp and differences of compute."""
+def _op_records(module: Any, op: Op, case: Case, rng: np.random.Generator,
+               seed: int) -> tuple[list[Comparison], tuple | None]:
+    """One case of one op: compute against JAX, gradient against jax.vjp and differences of compute.
+
+    Returns the records and what naming the mistake needs (None when the gradient gave nothing to test).
+    """
     Tensor = module.autograd.Tensor
     ctx = dict(problem=f"{op.name}: {case.context}", seed=seed)
     expected, truth = _reference(case, rng)
@@ -228,33 +246,86 @@ def _op_records(module: Any, op: Op, case: Case, rng: np.random.Generator, seed:
         why = f"your {op.function}(…) raised {adapters.describe_exception(exc)}"
         return [failed(f"{op.name} out", expected.shape, why, witnesses=(YOURS, ORACLE), **ctx)] + [
             not_run(f"{op.name} gradient {n}", a.shape, f"{op.name} gave no node to go back through", ctx, ORACLE)
-            for n, a in zip(names, case.arrays)]
+            for n, a in zip(names, case.arrays)], None
     out = _numpy(node, f"{op.function}(…)'s output")
     records = [failed(f"{op.name} out", expected.shape, out, witnesses=(YOURS, ORACLE), **ctx) if isinstance(out, str)
                else compare(out, expected, tensor=f"{op.name} out", witnesses=(YOURS, ORACLE), **ctx)]
-    out_grad = truth[0]
-    truth = truth[1:]
+    shape = case.arrays[0].shape
+    if op.name == "Transpose" and records[0].failed and np.shape(out) == shape[::-1] != expected.shape:
+        records[0] = diagnose.with_diagnosis(records[0], diagnose.known(
+            "transpose_all_axes", f"on a {'×'.join(map(str, case.arrays[0].shape))} input your output has shape "
+                                  f"{np.shape(out)}, every axis reversed"))
+    out_grad, truth = truth[0], truth[1:]
     try:
         with np.errstate(all="ignore"):
             given = tuple(node.op.gradient_as_tuple(Tensor(out_grad.copy(), dtype="float64", requires_grad=False), node))
     except Exception as exc:
         why = f"your {op.name}.gradient raised {adapters.describe_exception(exc)}"
-        return records + [failed(f"{op.name} gradient {n}", t.shape, why, witnesses=(YOURS, ORACLE), equation=VJP, **ctx)
-                          for n, t in zip(names, truth)]
+        found = (diagnose.known("summation_not_reshaped", f"broadcasting out_grad of shape {out_grad.shape} to "
+                                f"{case.arrays[0].shape} failed: {case.context}")
+                 if op.name == "Summation" and "broadcast" in why else
+                 diagnose.known("gradient_not_reduced", f"reshaping out_grad's {out_grad.size} entries to the input's "
+                                f"shape {case.arrays[0].shape} failed: {case.context}")
+                 if op.name == "BroadcastTo" and "reshape" in why else None)
+        return records + [diagnose.with_diagnosis(failed(f"{op.name} gradient {n}", t.shape, why, witnesses=(YOURS, ORACLE),
+                                                         equation=VJP, **ctx), found)
+                          for n, t in zip(names, truth)], None
     if len(given) != len(case.arrays):
         why = f"your {op.name}.gradient returned {len(given)} gradients for {len(case.arrays)} inputs"
         return records + [failed(f"{op.name} gradient {n}", t.shape, why, witnesses=(YOURS, ORACLE), equation=VJP, **ctx)
-                          for n, t in zip(names, truth)]
+                          for n, t in zip(names, truth)], None
     forward_failed = records[0].failed
+    start, grads = len(records), {}
     for i, (n, g, t) in enumerate(zip(names, given, truth)):
         got = _numpy(g, f"{op.name}.gradient's {n}")
         label = f"{op.name} gradient {n}"
         if isinstance(got, str):
             records.append(failed(label, t.shape, got, witnesses=(YOURS, ORACLE), equation=VJP, **ctx))
             continue
-        records.append(compare(got, t, tensor=label, witnesses=(YOURS, ORACLE), equation=VJP, **ctx))
+        grads[n] = got
+        judged = [compare(got, t, tensor=label, witnesses=(YOURS, ORACLE), equation=VJP, **ctx)]
         if not forward_failed:  # differences of a wrong compute say nothing about the gradient
-            records += _differences(node.op, case.arrays, i, out_grad, got, label, ctx)
+            judged += _differences(node.op, case.arrays, i, out_grad, got, label, ctx)
+        reduced = _reduced(got, t.shape)
+        if reduced is not None and judged[0].failed and np.allclose(reduced, t, rtol=1e-6, atol=1e-9 * np.max(np.abs(t))):
+            found = diagnose.known("gradient_not_reduced", f"your gradient of {n} has shape {got.shape}; summed over the "
+                                                           f"broadcast axes it is the right gradient of shape {t.shape}")
+            judged = [diagnose.with_diagnosis(r, found) if r.failed else r for r in judged]
+        records += judged
+    failing = any(r.failed for r in records[start:])
+    if records[0].bug == "transpose_all_axes":  # the gradient transposes back with the same compute
+        records = [diagnose.with_diagnosis(r, diagnose.known("transpose_all_axes", "your gradient goes back through "
+                                                             "the same Transpose")) if r.failed and r.bug is None else r
+                   for r in records]
+    return records, (case, out_grad, grads, dict(zip(names, truth)), failing, start, len(records))
+
+
+def _reduced(got: np.ndarray, shape: tuple[int, ...]) -> np.ndarray | None:
+    """``got`` summed over the axes a broadcast to its shape would have added or grown, if that gives ``shape``."""
+    lead = got.ndim - len(shape)
+    if got.shape == tuple(shape) or lead < 0:
+        return None
+    summed = got.sum(axis=tuple(range(lead)))
+    grown = tuple(i for i, (have, want) in enumerate(zip(summed.shape, shape)) if want == 1 and have != 1)
+    summed = summed.sum(axis=grown, keepdims=True) if grown else summed
+    return summed if summed.shape == tuple(shape) else None
+
+
+def _diagnosed(op: Op, records: list[Comparison], pending: list[tuple]) -> list[Comparison]:
+    """Name the mistake behind an op's failing gradients, from all of its cases together."""
+    if not any(p[4] for p in pending):
+        return records
+    trials = []
+    for case, out_grad, given, truth, failing, _, _ in pending:
+        hypotheses = [(bug, lambda bug=bug, cause=cause, fix=fix: diagnose.Diagnosis(
+                           diagnose.CATALOG[bug], f"recomputing {op.name}'s gradient with this mistake reproduces yours",
+                           cause, fix), predicted)
+                      for bug, predicted, cause, fix in op.mistakes(case, out_grad, tuple(truth.values()))]
+        trials.append(diagnose.trial(hypotheses, given, truth, failing))
+    for (_, _, _, _, failing, start, stop), found in zip(pending, diagnose.settle(trials)):
+        if failing and found is not None and found.bug is not None:
+            records[start:stop] = [diagnose.with_diagnosis(r, found) if r.failed and r.bug is None else r
+                                   for r in records[start:stop]]
     return records
 
 
@@ -372,8 +443,9 @@ def _engine_records(module: Any, run: set[str], rng: np.random.Generator, seed: 
         except Exception as exc:
             why = f"building the graph with your Tensor and TensorOp raised {adapters.describe_exception(exc)}"
             return records + [failed("engine", x0.shape, why, witnesses=(YOURS, ORACLE), **ctx)]
+        sort = _topo_record(autograd, out, x, ctx)
         if "find_topo_sort" in run:
-            records.append(_topo_record(autograd, out, x, ctx))
+            records.append(sort)
         if "compute_gradient_of_variables" in run:
             truth = np.asarray(layer_oracle._jax().vjp(reference, x0)[1](out_grad)[0])
             label = "compute_gradient_of_variables x.grad"
@@ -382,10 +454,49 @@ def _engine_records(module: Any, run: set[str], rng: np.random.Generator, seed: 
                 got = _numpy(x.grad, "x.grad") if getattr(x, "grad", None) is not None else "x.grad was not set"
             except Exception as exc:
                 got = f"your compute_gradient_of_variables raised {adapters.describe_exception(exc)}"
-            records.append(failed(label, x0.shape, got, witnesses=(YOURS, ORACLE), equation=ENGINE, **ctx)
-                           if isinstance(got, str) else
-                           compare(got, truth, tensor=label, witnesses=(YOURS, ORACLE), equation=ENGINE, **ctx))
+            record = (failed(label, x0.shape, got, witnesses=(YOURS, ORACLE), equation=ENGINE, **ctx) if isinstance(got, str)
+                      else compare(got, truth, tensor=label, witnesses=(YOURS, ORACLE), equation=ENGINE, **ctx))
+            if record.failed:
+                record = diagnose.with_diagnosis(record, _engine_diagnosis(sort, got, out, out_grad, Tensor))
+            records.append(record)
     return records
+
+
+def _engine_diagnosis(sort: Comparison, got: Any, out: Any, out_grad: np.ndarray, Tensor: type) -> diagnose.Diagnosis | None:
+    """Why x.grad is wrong: the sort listing a node twice, or one use of x kept instead of the sum of all."""
+    if sort.bug == "topo_sort_duplicates":
+        return diagnose.known("topo_sort_duplicates", "compute_gradient_of_variables follows your find_topo_sort")
+    if isinstance(got, str):
+        return None
+    kept = _backprop(out, out_grad, Tensor, accumulate=False)
+    if kept is not None and kept.shape == got.shape and np.allclose(got, kept, rtol=1e-8, atol=1e-12):
+        return diagnose.known("gradients_not_accumulated", "backprop that keeps the last contribution of every node "
+                                                           "reproduces your x.grad")
+    return None
+
+
+def _backprop(out: Any, out_grad: np.ndarray, Tensor: type, *, accumulate: bool) -> np.ndarray | None:
+    """x.grad by gradcheck's own reverse mode over a graph of its ops (the leaf is the graph's one input)."""
+    order, seen = [], set()
+
+    def visit(node: Any) -> None:  # post-order: every node after its inputs
+        if id(node) not in seen:
+            seen.add(id(node))
+            for parent in node.inputs:
+                visit(parent)
+            order.append(node)
+
+    visit(out)
+    grads = {id(out): np.asarray(out_grad, np.float64)}
+    for node in reversed(order):
+        if node.op is None or id(node) not in grads:
+            continue
+        back = node.op.gradient(Tensor(grads[id(node)], dtype="float64", requires_grad=False), node)
+        for parent, g in zip(node.inputs, back if isinstance(back, tuple) else (back,)):
+            value = np.asarray(g.realize_cached_data(), np.float64)
+            grads[id(parent)] = grads[id(parent)] + value if accumulate and id(parent) in grads else value
+    leaf = order[0] if order and order[0].op is None else None
+    return None if leaf is None else grads.get(id(leaf))
 
 
 def _topo_record(autograd: Any, out: Any, x: Any, ctx: dict) -> Comparison:
@@ -415,8 +526,11 @@ def _topo_record(autograd: Any, out: Any, x: Any, ctx: dict) -> Comparison:
     if not order or order[-1] is not out:
         problems.append("the output is not last")
     if problems:
-        return failed(label, (len(nodes),), "find_topo_sort([out]) is not a topological order of the graph: "
-                      + "; ".join(dict.fromkeys(problems)), witnesses=(YOURS, "the graph"), equation=ENGINE, **ctx)
+        record = failed(label, (len(nodes),), "find_topo_sort([out]) is not a topological order of the graph: "
+                        + "; ".join(dict.fromkeys(problems)), witnesses=(YOURS, "the graph"), equation=ENGINE, **ctx)
+        twice = len(order) - len(position)
+        return diagnose.with_diagnosis(record, diagnose.known(
+            "topo_sort_duplicates", f"{twice} of the {len(order)} nodes it lists are listed before")) if twice else record
     return compare(np.arange(len(order), dtype=float), np.arange(len(nodes), dtype=float), tensor=label,
                    witnesses=(YOURS, "the graph"), equation=ENGINE, **ctx)
 
@@ -438,8 +552,14 @@ def check_needle(module: Any, *, seed: int = 0, require_stability: bool = False)
         if not done.get(op.name):
             continue
         rng = np.random.default_rng([seed, len(op.name), sum(map(ord, op.name))])
+        records: list[Comparison] = []
+        pending = []
         for case in op.draw(rng):
-            results += _op_records(module, op, case, rng, seed)
+            more, waiting = _op_records(module, op, case, rng, seed)
+            if waiting is not None:
+                pending.append((*waiting[:5], waiting[5] + len(records), waiting[6] + len(records)))
+            records += more
+        results += _diagnosed(op, records, pending)
     run = {name for name in ENGINE_FUNCTIONS if done.get(name)}
     if run:
         results += _engine_records(module, run, np.random.default_rng([seed, 17]), seed)

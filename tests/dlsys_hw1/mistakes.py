@@ -20,6 +20,7 @@ class Mistake(NamedTuple):
     correct: str
     wrong: str
     also: tuple[str, ...] = ()
+    bug: str | None = None  # the catalogued mistake gradcheck must name, where one applies
 
 
 GRADIENTS = {
@@ -43,13 +44,13 @@ def add_scalar'''),
 '''),
     "PowerScalar without the exponent factor": Mistake("PowerScalar", OPS, '''        return out_grad * self.scalar * a ** (self.scalar - 1)
 ''', '''        return out_grad * a ** (self.scalar - 1)
-'''),
+''', bug='power_exponent_factor_missing'),
     "EWisePow's exponent gradient without the power": Mistake("EWisePow", OPS, '''        return out_grad * b * a ** (b - 1), out_grad * node * log(a)
 ''', '''        return out_grad * b * a ** (b - 1), out_grad * log(a)
 '''),
     "EWiseDiv's divisor gradient with the wrong sign": Mistake("EWiseDiv", OPS, '''        return out_grad / b, -out_grad * a / b ** 2
 ''', '''        return out_grad / b, out_grad * a / b ** 2
-'''),
+''', bug='sign_flip'),
     "DivScalar multiplies": Mistake("DivScalar", OPS, '''        return out_grad / self.scalar
         ### END YOUR SOLUTION
 
@@ -67,21 +68,21 @@ def divide_scalar'''),
 '''),
     "BroadcastTo's gradient sums only the new leading axes": Mistake("BroadcastTo", OPS, '''        axes = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(shape) if n == 1 and self.shape[lead + i] != 1)
 ''', '''        axes = tuple(range(lead))
-'''),
+''', bug='gradient_not_reduced'),
     "Summation's gradient broadcast without reshaping first": Mistake("Summation", OPS, '''        return broadcast_to(reshape(out_grad, tuple(shape)), node.inputs[0].shape)
 ''', '''        return broadcast_to(out_grad, node.inputs[0].shape)
-'''),
+''', bug='summation_not_reshaped'),
     "MatMul's gradient not reduced over the batch": Mistake("MatMul", OPS, '''        if len(da.shape) > len(a.shape):
             da = summation(da, tuple(range(len(da.shape) - len(a.shape))))
         if len(db.shape) > len(b.shape):
             db = summation(db, tuple(range(len(db.shape) - len(b.shape))))
-''', ''),
+''', '', bug='gradient_not_reduced'),
     "Negate's gradient loses the sign": Mistake("Negate", OPS, '''        return negate(out_grad)
 ''', '''        return out_grad
-'''),
+''', bug='sign_flip'),
     "Log's gradient divides by the output": Mistake("Log", OPS, '''        return out_grad / node.inputs[0]
 ''', '''        return out_grad / node
-'''),
+''', bug='log_gradient_of_output'),
     "Exp's gradient multiplies by the input": Mistake("Exp", OPS, '''        return out_grad * node
         ### END YOUR SOLUTION
 
@@ -96,18 +97,18 @@ def exp'''),
 '''),
     "gradients of a node used twice overwritten, not added": Mistake("compute_gradient_of_variables", AUTOGRAD, '''            node_to_output_grads_list.setdefault(parent, []).append(grad)
 ''', '''            node_to_output_grads_list[parent] = [grad]
-'''),
+''', bug='gradients_not_accumulated'),
 }
 
 ALONE = {
     "find_topo_sort without a visited set": Mistake("find_topo_sort", AUTOGRAD, '''    if node in visited:
         return
     visited.add(node)
-''', '', ("compute_gradient_of_variables",)),
+''', '', ("compute_gradient_of_variables",), bug='topo_sort_duplicates'),
     "Transpose swaps every axis (np.transpose)": Mistake("Transpose", OPS, '''        i, j = self.axes if self.axes is not None else (a.ndim - 2, a.ndim - 1)
         return array_api.swapaxes(a, i, j)
 ''', '''        return array_api.transpose(a)
-''', ("MatMul",)),  # MatMul's gradient transposes its batched inputs
+''', ("MatMul",), bug="transpose_all_axes"),  # MatMul's gradient transposes its batched inputs
     "EWisePow raises the exponent to the base": Mistake("EWisePow", OPS, '''        return a ** b
 ''', '''        return b ** a
 '''),
