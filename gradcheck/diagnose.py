@@ -162,6 +162,7 @@ CATALOG: dict[str, Bug] = _bugs(
     ("transpose_all_axes", "Transpose reverses every axis (np.transpose, .T) instead of swapping two: the handout's "
      "Transpose swaps axes[0] and axes[1], the last two when axes is None",
      "array_api.swapaxes(a, *self.axes), or the last two axes when self.axes is None"),
+    ("gradient_sign_flipped", "an op's gradient has the wrong sign", "negate it: the derivative, times out_grad"),
     ("power_exponent_factor_missing", "PowerScalar's gradient lacks the exponent: d(aⁿ)/da = n·aⁿ⁻¹",
      "out_grad * n * a ** (n - 1)"),
     ("log_gradient_of_output", "Log's gradient divides by its output, log a, instead of its input a",

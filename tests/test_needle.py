@@ -16,14 +16,15 @@ import pytest
 from gradcheck import coverage
 from gradcheck.adapters import load
 from gradcheck.checks.conventions import check_module, detect
-from gradcheck.checks.needle import ENGINE_FUNCTIONS, OPS
+from gradcheck.checks.needle import ENGINE_FUNCTIONS, NETWORKS, OPS
 from gradcheck.compare import Verdict
 
 HERE = pathlib.Path(__file__).parent / "dlsys_hw1"
 sys.path.insert(0, str(HERE))
 from mistakes import ALONE, GRADIENTS, Mistake  # noqa: E402
 
-EVERYTHING = tuple(op.name for op in OPS) + ENGINE_FUNCTIONS
+FUNCTIONS = tuple(op.name for op in OPS) + ENGINE_FUNCTIONS
+EVERYTHING = FUNCTIONS + tuple(name for name, _ in NETWORKS)  # the networks, built from every op, come last
 
 
 def checkout(root: pathlib.Path, mistakes: dict[str, Mistake] | None = None) -> pathlib.Path:
@@ -59,12 +60,12 @@ def test_a_checkout_is_found_from_its_root_its_python_folder_or_the_package_itse
 
 
 def test_every_op_and_engine_function_has_a_mistake():
-    assert {m.function for m in GRADIENTS.values()} | {m.function for m in ALONE.values()} == set(EVERYTHING)
+    assert {m.function for m in GRADIENTS.values()} | {m.function for m in ALONE.values()} == set(FUNCTIONS)
 
 
 def test_each_gradient_mistake_fails_its_own_op_and_no_other(tmp_path):
     result, table = verdicts(checkout(tmp_path, GRADIENTS))
-    broken = {m.function for m in GRADIENTS.values()}
+    broken = {m.function for m in GRADIENTS.values()} | {name for name, _ in NETWORKS}  # built from those ops
     assert {name for name, v in table.items() if v is Verdict.FAIL} == broken, result.render()
     assert all(table[name] is Verdict.PASS for name in set(table) - broken)
     # the compute of every op is still right: only gradients fail
@@ -92,7 +93,8 @@ def test_the_handouts_blind_spots_are_not_inherited(tmp_path):
     result, _ = verdicts(checkout(tmp_path, {k: GRADIENTS[k] for k in (
         "AddScalar ignores out_grad (the handout's all-ones test passes it)",
         "Summation's gradient broadcast without reshaping first", "PowerScalar without the exponent factor")}))
-    assert {c.tensor.split()[0] for c in result.failures} == {"AddScalar", "Summation", "PowerScalar"}
+    networks = {name for name, _ in NETWORKS}  # built with Summation, they fail through it
+    assert {c.tensor.split()[0] for c in result.failures} - networks == {"AddScalar", "Summation", "PowerScalar"}
 
 
 def test_a_package_with_only_some_ops_done_lists_the_rest_as_not_implemented(tmp_path):
@@ -133,3 +135,16 @@ def test_the_2022_layout_with_one_ops_py_and_no_init_module_is_checked_the_same(
         "init.ones(*self.shape, dtype=self.dtype, device=self.device)", "Tensor(numpy.ones(self.shape))"))
     result, table = verdicts(root)
     assert result.passed and tuple(table) == EVERYTHING, result.render()
+
+
+def test_the_networks_wait_for_every_op_they_are_built_from_and_say_so(tmp_path):
+    root = checkout(tmp_path)
+    ops = root / "python/needle/ops/ops_mathematic.py"
+    body = "        return array_api.exp(a)\n"
+    assert ops.read_text().count(body) == 1
+    ops.write_text(ops.read_text().replace(body, "        raise NotImplementedError()\n"))
+    module, _ = load(str(root))
+    (result,) = check_module(module)
+    assert result.passed and not {"Exp", "two_layer_net", "three_layer_net"} & {n for n, _, _ in result.functions()}
+    assert coverage.of(module, ("needle",)).lines()[0].startswith(
+        "not checked: Exp (not implemented), two_layer_net, three_layer_net")

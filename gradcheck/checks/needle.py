@@ -154,7 +154,7 @@ def _matmul_cases(rng: np.random.Generator) -> list[Case]:
 
 def _sign(op: str, which: str, formula: str) -> Callable[..., list[Hypothesis]]:
     index = "ab".index(which)
-    return lambda case, g, t: [("sign_flip", {which: -t[index]}, f"{op}'s gradient for {which} has the wrong sign",
+    return lambda case, g, t: [("gradient_sign_flipped", {which: -t[index]}, f"{op}'s gradient for {which} has the wrong sign",
                                 formula)]
 
 
@@ -535,6 +535,58 @@ def _topo_record(autograd: Any, out: Any, x: Any, ctx: dict) -> Comparison:
                    witnesses=(YOURS, "the graph"), equation=ENGINE, **ctx)
 
 
+# ---------------------------------------------------------------------------
+# The seed's networks, built from the student's own ops and differentiated by their own engine
+
+NETWORKS = (("two_layer_net", (5, 6, 3)), ("three_layer_net", (5, 6, 4, 3)))  # relu(XW₁)W₂ (Eqs. 10, 11); Eqs. 14, 15
+NETWORK_OPS = ("MatMul", "ReLU", "Exp", "Log", "Summation", "EWiseMul", "EWiseAdd", "Negate", "DivScalar")
+
+
+def _network_records(module: Any, seed: int) -> list[Comparison]:
+    """The seed's ReLU networks with softmax loss, written with the student's ops; W.grad by their backward()."""
+    from gradcheck import problems, witnesses
+    from reference_mlp.loss import one_hot
+    from reference_mlp.mlp import Architecture
+
+    ops, Tensor = module.ops, module.autograd.Tensor
+    records: list[Comparison] = []
+    for name, widths in NETWORKS:
+        problem = problems.draw(Architecture.build(widths, "relu"), m=8, seed=seed)
+        truths = (("closed form", witnesses.closed_form(problem)), (ORACLE, witnesses.jax_autodiff(problem)))
+        truth = truths[0][1]
+        m, depth = len(problem.X), len(widths) - 1
+        ctx = dict(problem=f"{name}: {problem.describe()}, softmax loss from your ops, loss.backward()", seed=seed)
+        try:
+            with np.errstate(all="ignore"):
+                Ws = [Tensor(W.copy(), dtype="float64") for W in problem.params.W]
+                h = Tensor(problem.X.copy(), dtype="float64", requires_grad=False)
+                for i, W in enumerate(Ws):
+                    h = ops.matmul(h, W)
+                    h = ops.relu(h) if i < depth - 1 else h  # Z_{i+1} = σᵢ(ZᵢWᵢ), the last layer linear
+                # ℓ_ce = (Σ log Σ exp h − Σ h ∘ I_y) / m
+                picked = ops.summation(ops.multiply(h, Tensor(one_hot(problem.y, widths[-1]), dtype="float64",
+                                                              requires_grad=False)))
+                loss = ops.divide_scalar(ops.add(ops.summation(ops.log(ops.summation(ops.exp(h), axes=(1,)))),
+                                                 ops.negate(picked)), m)
+                loss.backward()
+        except Exception as exc:
+            why = f"the network built from your ops raised {adapters.describe_exception(exc)}"
+            records += [failed(f"{name} W{i}", W.shape, why, witnesses=(YOURS, "Eqs. 10, 11, 14, 15"), **ctx)
+                        for i, W in enumerate(problem.params.W, start=1)]
+            continue
+        for i, W in enumerate(Ws, start=1):
+            got = _numpy(W.grad, f"W{i}.grad") if getattr(W, "grad", None) is not None else f"W{i}.grad was not set"
+            equation = (equations.EQ11 if i == 1 else equations.EQ10) if depth == 2 else equations.eq15(i)
+            label = f"{name} W{i}"
+            if isinstance(got, str):
+                records.append(failed(label, truth[f"W{i}"].shape, got, witnesses=(YOURS, "closed form"),
+                                      equation=equation, **ctx))
+                continue
+            records += [compare(got, t[f"W{i}"], tensor=label, witnesses=(YOURS, witness), equation=equation, **ctx)
+                        for witness, t in truths]
+    return records
+
+
 def check_needle(module: Any, *, seed: int = 0, require_stability: bool = False) -> CheckResult:
     """Check every op of hw1 a needle package implements, then its reverse-mode engine on known ops.
 
@@ -563,5 +615,7 @@ def check_needle(module: Any, *, seed: int = 0, require_stability: bool = False)
     run = {name for name in ENGINE_FUNCTIONS if done.get(name)}
     if run:
         results += _engine_records(module, run, np.random.default_rng([seed, 17]), seed)
+    if run == set(ENGINE_FUNCTIONS) and all(done.get(op) for op in NETWORK_OPS):
+        results += _network_records(module, seed)  # everything they use is done: they check it together
     return settle(getattr(module, "__name__", "needle"), "DLSys needle", results, seed,
                   require_stability=require_stability)

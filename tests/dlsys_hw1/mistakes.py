@@ -3,7 +3,8 @@
 Each entry: the op or function it breaks, the file of the package it is made in, the correct text and
 the text that replaces it, and what else it breaks through them. A gradient mistake breaks only its own
 op (a gradient calls other ops' compute, never their gradient), so GRADIENTS are checked together, in
-one package; a mistake in compute or in the topological sort reaches further and is checked on its own.
+one package (where they also break the seed's networks, built from the ops); a mistake in compute or in
+the topological sort reaches further and is checked on its own.
 """
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ def add_scalar'''),
 '''),
     "EWiseDiv's divisor gradient with the wrong sign": Mistake("EWiseDiv", OPS, '''        return out_grad / b, -out_grad * a / b ** 2
 ''', '''        return out_grad / b, out_grad * a / b ** 2
-''', bug='sign_flip'),
+''', bug='gradient_sign_flipped'),
     "DivScalar multiplies": Mistake("DivScalar", OPS, '''        return out_grad / self.scalar
         ### END YOUR SOLUTION
 
@@ -79,7 +80,7 @@ def divide_scalar'''),
 ''', '', bug='gradient_not_reduced'),
     "Negate's gradient loses the sign": Mistake("Negate", OPS, '''        return negate(out_grad)
 ''', '''        return out_grad
-''', bug='sign_flip'),
+''', bug='gradient_sign_flipped'),
     "Log's gradient divides by the output": Mistake("Log", OPS, '''        return out_grad / node.inputs[0]
 ''', '''        return out_grad / node
 ''', bug='log_gradient_of_output'),
@@ -104,7 +105,7 @@ ALONE = {
     "find_topo_sort without a visited set": Mistake("find_topo_sort", AUTOGRAD, '''    if node in visited:
         return
     visited.add(node)
-''', '', ("compute_gradient_of_variables",), bug='topo_sort_duplicates'),
+''', '', ("compute_gradient_of_variables", "two_layer_net", "three_layer_net"), bug='topo_sort_duplicates'),
     "Transpose swaps every axis (np.transpose)": Mistake("Transpose", OPS, '''        i, j = self.axes if self.axes is not None else (a.ndim - 2, a.ndim - 1)
         return array_api.swapaxes(a, i, j)
 ''', '''        return array_api.transpose(a)
