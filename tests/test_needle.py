@@ -148,3 +148,19 @@ def test_the_networks_wait_for_every_op_they_are_built_from_and_say_so(tmp_path)
     assert result.passed and not {"Exp", "two_layer_net", "three_layer_net"} & {n for n, _, _ in result.functions()}
     assert coverage.of(module, ("needle",)).lines()[0].startswith(
         "not checked: Exp (not implemented), two_layer_net, three_layer_net")
+
+
+def test_hw1s_simple_ml_written_with_needle_goes_through_hw0s_epoch_and_loss_checks(tmp_path):
+    module, _ = load(str(HERE / "apps" / "simple_ml.py"))
+    assert detect(module) == ("nn_epoch", "softmax_loss")
+    assert all(r.passed for r in check_module(module))
+    # a W2 step that forgets the learning rate fails the epoch, not the loss
+    root = checkout(tmp_path)
+    (root / "apps").mkdir()
+    source = (HERE / "apps" / "simple_ml.py").read_text()
+    assert source.count("W2.numpy() - lr * W2.grad.numpy()") == 1
+    (root / "apps" / "simple_ml.py").write_text(source.replace("W2.numpy() - lr * W2.grad.numpy()", "W2.numpy() - W2.grad.numpy()"))
+    module, _ = load(str(root / "apps" / "simple_ml.py"))
+    epoch, loss = check_module(module)
+    assert not epoch.passed and loss.passed
+    assert "W2" in {c.tensor for c in epoch.failures}

@@ -21,6 +21,15 @@ def _function(name: str) -> Callable[[Any], bool]:
     return lambda module: callable(getattr(module, name, None))
 
 
+def _tensors(module: Any, name: str) -> Callable:
+    """``module.name``, or for hw1's apps/simple_ml.py (written with needle Tensors) hw0's form of it."""
+    ndl = needle.flavoured(module)
+    fn = getattr(module, name)
+    if ndl is None:
+        return fn
+    return needle.epoch_adapter(fn, ndl) if name == "nn_epoch" else needle.loss_adapter(fn, ndl)
+
+
 def _own(module: Any, present: Callable[[Any], bool]) -> Any:
     """What ``module`` defines itself when that is enough for the check: layer_utils.py's sandwiches, not the layers it imports."""
     from gradcheck.coverage import defined
@@ -37,7 +46,7 @@ CONVENTIONS: dict[str, tuple[Callable[[Any], bool], Callable[..., CheckResult]]]
     "mlp_grads": (_function("mlp_grads"), lambda m, o: check_mlp_grads(m.mlp_grads, seed=o["seed"], dtype=o["dtype"], activations=o["activations"],
                                                       require_stability=o["require_stability"])),
     "nn_epoch": (_function("nn_epoch"),
-                 lambda m, o: check_nn_epoch(m.nn_epoch, lr=o["lr"], batch=o["batch"], activation=o["activation"][0],
+                 lambda m, o: check_nn_epoch(_tensors(m, "nn_epoch"), lr=o["lr"], batch=o["batch"], activation=o["activation"][0],
                                             seed=o["seed"], dtype=o["dtype"], require_stability=o["require_stability"])),
     "softmax_regression_epoch": (_function("softmax_regression_epoch"),
                                  lambda m, o: check_softmax_regression_epoch(m.softmax_regression_epoch, lr=o["lr"],
@@ -45,7 +54,7 @@ CONVENTIONS: dict[str, tuple[Callable[[Any], bool], Callable[..., CheckResult]]]
                                                                              dtype=o["dtype"],
                                                                              require_stability=o["require_stability"])),
     "softmax_loss": (lambda m: _function("softmax_loss")(m) and not layers.present(m),
-                     lambda m, o: check_softmax_loss(m.softmax_loss, seed=o["seed"], require_stability=o["require_stability"])),
+                     lambda m, o: check_softmax_loss(_tensors(m, "softmax_loss"), seed=o["seed"], require_stability=o["require_stability"])),
     "layers": (layers.present, lambda m, o: check_layers(_own(m, layers.present), activations=o["activations"], seed=o["seed"],
                                                          require_stability=o["require_stability"])),
     "modules": (lambda m: inspect.isclass(getattr(m, "Linear", None)), lambda m, o: check_modules(m, seed=o["seed"], require_stability=o["require_stability"])),

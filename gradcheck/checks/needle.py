@@ -22,6 +22,7 @@ chain that reuses its input at several depths.
 from __future__ import annotations
 
 import os
+import types
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -533,6 +534,50 @@ def _topo_record(autograd: Any, out: Any, x: Any, ctx: dict) -> Comparison:
             "topo_sort_duplicates", f"{twice} of the {len(order)} nodes it lists are listed before")) if twice else record
     return compare(np.arange(len(order), dtype=float), np.arange(len(nodes), dtype=float), tensor=label,
                    witnesses=(YOURS, "the graph"), equation=ENGINE, **ctx)
+
+
+# ---------------------------------------------------------------------------
+# hw1's apps/simple_ml.py: hw0's softmax_loss and nn_epoch again, with needle Tensors
+
+
+def flavoured(module: Any) -> Any | None:
+    """The needle package a module imported (``import needle as ndl``), or None: its functions take Tensors."""
+    return next((v for v in vars(module).values() if isinstance(v, types.ModuleType) and v.__name__ == "needle"
+                 and present(v)), None)
+
+
+def loss_adapter(fn: Callable, ndl: Any) -> Callable:
+    """hw1's ``softmax_loss(Z, y_one_hot)`` on Tensors, as hw0's ``softmax_loss(Z, y) -> float`` on arrays."""
+    def softmax_loss(Z: np.ndarray, y: np.ndarray) -> Any:
+        Y = np.zeros(Z.shape)
+        Y[np.arange(len(y)), y] = 1
+        out = fn(ndl.Tensor(Z, dtype=str(Z.dtype)), ndl.Tensor(Y, dtype=str(Z.dtype)))
+        got = _numpy(out, f"{fn.__name__}'s loss")
+        if isinstance(got, str):
+            raise adapters.Described(got)
+        return got
+
+    softmax_loss.__name__ = softmax_loss.__qualname__ = getattr(fn, "__name__", "softmax_loss")
+    return softmax_loss
+
+
+def epoch_adapter(fn: Callable, ndl: Any) -> Callable:
+    """hw1's ``nn_epoch(X, y, W1, W2, lr, batch) -> (W1, W2)`` on Tensors, as hw0's, which updates its arrays."""
+    def nn_epoch(X: np.ndarray, y: np.ndarray, W1: np.ndarray, W2: np.ndarray, lr: float = 0.1, batch: int = 100) -> None:
+        out = fn(X, y, ndl.Tensor(W1.copy(), dtype=str(W1.dtype)), ndl.Tensor(W2.copy(), dtype=str(W2.dtype)),
+                 lr=lr, batch=batch)
+        if not (isinstance(out, (tuple, list)) and len(out) == 2):
+            raise adapters.Described(f"hw1's {nn_epoch.__name__} returns the new (W1, W2) Tensors; yours returned "
+                                     f"{type(out).__name__}")
+        for name, old, new in (("W1", W1, out[0]), ("W2", W2, out[1])):
+            got = _numpy(new, f"the {name} it returned")
+            if isinstance(got, str) or got.shape != old.shape:
+                raise adapters.Described(got if isinstance(got, str) else
+                                         f"the {name} it returned has shape {got.shape}, not {old.shape}")
+            old[...] = got
+
+    nn_epoch.__name__ = nn_epoch.__qualname__ = getattr(fn, "__name__", "nn_epoch")
+    return nn_epoch
 
 
 # ---------------------------------------------------------------------------
