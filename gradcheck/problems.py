@@ -45,7 +45,8 @@ class Case:
         return f"{self.name} ({self.problem.describe()})"
 
 
-def _clear_of_kinks(problem: Problem) -> bool:
+def clear_of_kinks(problem: Problem) -> bool:
+    """Every pre-activation farther than KINK_MARGIN from each kink of its activation."""
     cache = mlp.forward(problem.arch, problem.params, problem.X)
     return all(
         np.min(np.abs(a - k), initial=np.inf) > KINK_MARGIN
@@ -66,7 +67,7 @@ def draw(arch: Architecture, *, m: int, seed: int, reduction: str = "mean", dtyp
         raise InvalidArgument(f"dtype must be float32 or float64 (the inputs user code is fed); got {dtype!r}.")
     for attempt in range(100):
         problem = make_problem(arch, m=m, reduction=reduction, seed=seed + 7919 * attempt)
-        if _clear_of_kinks(problem):
+        if clear_of_kinks(problem):
             break
     # Every input holds float32-representable values, so code that casts them to float32 loses
     # nothing, and a nudge below float32's resolution tells what precision it computes in.

@@ -133,6 +133,8 @@ def problems(
         problem = gc_problems.draw(arch, m=m, seed=seed, reduction=draw(reduction_st), dtype=dtype)
         if kinks == "touch":
             problem = _onto_kink(problem)
+        else:  # a net of width-1 layers without biases may have no clear draw: let Hypothesis find another
+            assume(gc_problems.clear_of_kinks(problem))
         return Problem(problem.arch, problem.params, problem.X,
                        np.asarray(problem.y).astype(labels), problem.reduction, problem.seed)
 
