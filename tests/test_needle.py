@@ -1,7 +1,7 @@
 """DLSys hw1's needle: every op and engine function gets its own verdict, and each mistake fails where it is made.
 
 tests/dlsys_hw1 is a complete, correct hw1 checkout (the 2023 layout); each mistake of
-tests/dlsys_hw1/mistakes.py edits a copy of it.
+tests/dlsys_hw1/needle_mistakes.py edits a copy of it.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from gradcheck.compare import Verdict
 
 HERE = pathlib.Path(__file__).parent / "dlsys_hw1"
 sys.path.insert(0, str(HERE))
-from mistakes import ALONE, GRADIENTS, Mistake  # noqa: E402
+from needle_mistakes import ALONE, GRADIENTS, Mistake  # noqa: E402
 
 FUNCTIONS = tuple(op.name for op in OPS) + ENGINE_FUNCTIONS
 EVERYTHING = FUNCTIONS + tuple(name for name, _ in NETWORKS)  # the networks, built from every op, come last

@@ -296,7 +296,7 @@ def test_needle(gradcheck):
     gradcheck.needle({str(hw1)!r})
 
 def test_not_a_checkout(gradcheck):
-    gradcheck.needle({str(hw1 / "mistakes.py")!r})
+    gradcheck.needle({str(hw1 / "needle_mistakes.py")!r})
 """)
     result = pytester.runpytest()
     result.assert_outcomes(passed=1, failed=1)

@@ -60,8 +60,11 @@ def import_file(path, name, keep_on_path=False):
     found = package_of(path)
     folder = found[0] if found else os.path.dirname(path)
     python = _checkout_python(path)
-    if python and python not in sys.path:  # what the handout's sys.path.append('python/') means from the root
-        sys.path.append(python)
+    if python:  # what the handout's sys.path.append('python/') means from the root, with this checkout's needle
+        _forget("needle", python)
+        if python in sys.path:
+            sys.path.remove(python)
+        sys.path.insert(0, python)
     sys.path.insert(0, folder)
     try:
         if found:
