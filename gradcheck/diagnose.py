@@ -96,6 +96,8 @@ CATALOG: dict[str, Bug] = _bugs(
      "divide by the number of rows in the minibatch (len(yb) or X_b.shape[0]), not by batch"),
     ("scaled_gradient", "a gradient is a constant multiple of the right one",
      "apply the batch mean 1/m exactly once, at G_{L+1} = (S − I_y)/m, and nothing else"),
+    ("regularization_not_halved", "the regularisation is reg·ΣW², without the factor 0.5 the assignment-2 "
+     "handout asks for", "loss += 0.5 * self.reg * np.sum(W * W) for every W, and grads[W] += self.reg * W"),
     ("regularization_gradient_missing", "dW lacks the gradient of the regularisation term",
      "add the derivative of the regularisation to dW: 2 * reg * W for reg * np.sum(W * W)"),
     ("argument_order", "your function takes its arguments in another order than the handout's",

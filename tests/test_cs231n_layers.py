@@ -390,7 +390,7 @@ def test_a_correct_three_layer_convnet_passes_against_jax_and_its_own_difference
 
 @pytest.mark.parametrize("mistake, failing", [
     (('        grads["W1"] += self.reg * W1\n', ""), {"W1"}),
-    (("        loss += 0.5 * self.reg *", "        loss += self.reg *"), {"W1", "W2", "W3"}),
+    (("        loss += 0.5 * self.reg *", "        loss += self.reg *"), {"loss", "W1", "W2", "W3"}),
     (('        _, grads["W1"], grads["b1"] = conv_relu_pool_backward(dout1, cache1)\n',
       '        _, grads["W1"], _ = conv_relu_pool_backward(dout1, cache1)\n'), {"b1"}),
 ], ids=["filters without the regularisation gradient", "loss with reg·ΣW², gradients with reg·W", "no b1 gradient"])
@@ -433,13 +433,16 @@ def test_a_file_that_imports_relative_to_a_package_it_is_not_in_gets_a_clear_err
         load(str(lone))
 
 
-def test_a_net_regularised_by_reg_times_the_squares_passes_when_its_gradient_says_so_too():
-    # both of the handouts' readings pass when loss and gradient agree: 0.5·reg·ΣW² with reg·W, reg·ΣW² with 2·reg·W
+def test_a_model_regularised_without_the_handouts_factor_half_fails_and_is_named():
+    # assignment 2: "make sure that your L2 regularization includes a factor of 0.5", even when the gradient agrees
     fc = FC_NET.replace("loss += 0.5 * self.reg *", "loss += self.reg *").replace("+= self.reg * W\n", "+= 2 * self.reg * W\n")
     cnn = CNN.replace("loss += 0.5 * self.reg *", "loss += self.reg *").replace("+= self.reg * W", "+= 2 * self.reg * W")
     assert fc.count("2 * self.reg") == 1 and cnn.count("2 * self.reg") == 3
-    assert _fc(fc).passed, _fc(fc).render()
-    assert _cnn(cnn).passed
+    for result, weights in ((_fc(fc), {"W1", "W2", "W3"}), (_cnn(cnn), {"W1", "W2", "W3"})):
+        judged = {c.tensor.split()[-1] for c in result.failures if c.witnesses[1] == "JAX (float64)"}
+        assert judged == {"loss"} | weights, result.render()
+        assert {c.bug for c in result.failures} == {"regularization_not_halved"}
+        assert not [c for c in result.failures if "finite differences" in c.witnesses[1]]  # consistent with itself
 
 
 def test_scores_with_y_none_are_the_test_mode_net_and_dropout_left_on_fails_there_only():
@@ -498,3 +501,20 @@ def test_a_backward_that_changes_its_cache_fails_there_and_only_there(pair, sour
     result = check_layers({name: getattr(module, name) for name in pair})
     assert result.failures and {(c.tensor.split()[0], c.bug) for c in result.failures} == {(pair[1], "inputs_mutated")}
     assert all("cache" in c.tensor for c in result.failures), result.render()
+
+
+def test_assignment_2s_two_layer_net_is_called_as_its_handout_says():
+    # TwoLayerNet(input_dim, hidden_dim, num_classes, weight_scale, reg).loss(X, y=None): no reg argument
+    module = module_of(FC_NET, "fc_net")
+    assert detect(module) == ("two_layer_net", "fc_net")
+    two_layer, _ = check_module(module, ("two_layer_net", "fc_net"))
+    assert two_layer.passed, two_layer.render()
+    assert any("regularisation read as 0.5·reg·ΣW²" in c.problem for c in two_layer.comparisons)
+    unhalved = FC_NET.replace('        loss += 0.5 * self.reg * (np.sum(self.params["W1"] ** 2)',
+                              '        loss += self.reg * (np.sum(self.params["W1"] ** 2)')
+    assert unhalved != FC_NET
+    (wrong,) = check_module(module_of(unhalved, "fc_net"), ("two_layer_net",))
+    # the loss is off the handout's; its gradients, the handout's reg·W, no longer match its own loss
+    assert {(c.tensor, c.witnesses[1]) for c in wrong.failures} == {
+        ("TwoLayerNet loss", "JAX (float64)"), ("TwoLayerNet W1", "finite differences of your loss"),
+        ("TwoLayerNet W2", "finite differences of your loss")}

@@ -12,7 +12,9 @@ checked, and the report says which.
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Callable
+import inspect
+
+from typing import Any, Callable, Mapping
 
 import numpy as np
 
@@ -228,30 +230,38 @@ def _net_problem(n: int, d: int, h: int, c: int, seed: int) -> tuple[dict[str, n
 def _net_records(cls: type, shape: tuple[int, int, int, int, float], seed: int) -> list[Comparison]:
     n, d, h, c, reg = shape
     params, X, y = _net_problem(n, d, h, c, seed)
-    context = f"TwoLayerNet({d}, {h}, {c}), X {n}×{d}, reg={reg:g}"
+    # Assignment 1's loss(X, y=None, reg=0.0) takes reg; assignment 2's fc_net.py has
+    # TwoLayerNet(input_dim, hidden_dim, num_classes, weight_scale, reg) and loss(X, y=None), with 0.5·reg·ΣW².
+    second = not _takes(cls.loss, "reg")
+    context = f"TwoLayerNet({d}, {h}, {c}{', reg=' + format(reg, 'g') if second else ''}), X {n}×{d}, reg={reg:g}"
     ctx = dict(problem=context, seed=seed)
 
     def fresh() -> Any:
-        net = cls(d, h, c)
+        net = cls(d, h, c, reg=reg) if second and _takes(cls, "reg") else cls(d, h, c)
+        if second:
+            net.reg = reg
         net.params = {k: v.copy() for k, v in params.items()}
         return net
+
+    args, names = ([X, y], ["X", "y"]) if second else ([X, y, reg], ["X", "y", "reg"])
 
     try:
         net = fresh()
     except Exception as exc:
         return [failed("TwoLayerNet", (), f"creating TwoLayerNet({d}, {h}, {c}) raised "
                        f"{adapters.describe_exception(exc)}", witnesses=(YOURS, ORACLE), **ctx)]
-    call = adapters.call(net.loss, [X, y, reg], ["X", "y", "reg"])
+    call = adapters.call(net.loss, args, names)
     out = call.output
     if call.error or not (isinstance(out, (tuple, list)) and len(out) == 2 and isinstance(out[1], dict)):
         why = (f"your TwoLayerNet.loss raised {call.error}" if call.error else
-               f"TwoLayerNet.loss(X, y, reg) must return (loss, grads) with grads a dict keyed like params; "
+               f"TwoLayerNet.loss({', '.join(names)}) must return (loss, grads) with grads a dict keyed like params; "
                f"it returned {type(out).__name__}")
         return [failed(f"TwoLayerNet {k}", params[k].shape, why, witnesses=(YOURS, ORACLE), **ctx) for k in NET_PARAMS]
     value = adapters.as_float_array(out[0])
-    truths = {s: net_oracle(params, X, y, reg, s) for s in REGULARISATIONS}
+    truths = {s: net_oracle(params, X, y, reg, s) for s in ((0.5,) if second else REGULARISATIONS)}
     scale = next((s for s, (_, v, _) in truths.items()
-                  if not isinstance(value, str) and np.size(value) == 1 and np.isclose(float(value), v, rtol=1e-5)), 1.0)
+                  if not isinstance(value, str) and np.size(value) == 1 and np.isclose(float(value), v, rtol=1e-5)),
+                 0.5 if second else 1.0)
     scores, loss, grads = truths[scale]
     if reg:
         ctx["problem"] = f"{context}; regularisation read as {REGULARISATIONS[scale].split(' (')[0]}"
@@ -265,7 +275,7 @@ def _net_records(cls: type, shape: tuple[int, int, int, int, float], seed: int) 
             continue
         judged = [compare(got, grads[k], tensor=f"TwoLayerNet {k}", witnesses=(YOURS, ORACLE),
                           equation=NET_EQUATIONS[k], **ctx)]
-        judged += model_differences("TwoLayerNet", fresh, k, params, lambda net: net.loss(X, y, reg), got, NET_EQUATIONS[k],
+        judged += model_differences("TwoLayerNet", fresh, k, params, lambda net: net.loss(*args), got, NET_EQUATIONS[k],
                                     ORACLE, ctx)
         if any(r.failed for r in judged):
             found = net_diagnosis(k, params, grads, got, 2 * scale * reg, n)
@@ -276,6 +286,14 @@ def _net_records(cls: type, shape: tuple[int, int, int, int, float], seed: int) 
     records.append(failed("TwoLayerNet scores", scores.shape, got, **ctx) if isinstance(got, str) else
                    compare(got, scores, tensor="TwoLayerNet scores", witnesses=(YOURS, ORACLE), **ctx))
     return records + mutation_records(call.mutated, context, seed)
+
+
+def _takes(fn: Any, name: str) -> bool:
+    """Whether ``fn`` (a function, or a class's constructor) has a parameter called ``name``."""
+    try:
+        return name in inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return False
 
 
 def net_diagnosis(k: str, params: Mapping[str, np.ndarray], grads: Mapping[str, np.ndarray], given: np.ndarray,

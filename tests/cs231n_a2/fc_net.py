@@ -1,7 +1,31 @@
-"""CS231n assignment 2's fc_net.py: FullyConnectedNet with normalization and dropout, on a correct layers.py."""
+"""CS231n assignment 2's fc_net.py: TwoLayerNet, and FullyConnectedNet with normalization and dropout, on a correct layers.py."""
 import numpy as np
 
 from layers import *  # noqa: F401,F403  (the handout's `from ..layers import *`)
+
+
+class TwoLayerNet(object):
+    """Assignment 2's two-layer net: affine - relu - affine - softmax, regularised by 0.5·reg·ΣW²."""
+
+    def __init__(self, input_dim=3 * 32 * 32, hidden_dim=100, num_classes=10, weight_scale=1e-3, reg=0.0):
+        self.params = {"W1": weight_scale * np.random.randn(input_dim, hidden_dim), "b1": np.zeros(hidden_dim),
+                       "W2": weight_scale * np.random.randn(hidden_dim, num_classes), "b2": np.zeros(num_classes)}
+        self.reg = reg
+
+    def loss(self, X, y=None):
+        hidden, cache1 = affine_forward(X, self.params["W1"], self.params["b1"])
+        active, cache2 = relu_forward(hidden)
+        scores, cache3 = affine_forward(active, self.params["W2"], self.params["b2"])
+        if y is None:
+            return scores
+        loss, dscores = softmax_loss(scores, y)
+        loss += 0.5 * self.reg * (np.sum(self.params["W1"] ** 2) + np.sum(self.params["W2"] ** 2))
+        grads = {}
+        dactive, grads["W2"], grads["b2"] = affine_backward(dscores, cache3)
+        _, grads["W1"], grads["b1"] = affine_backward(relu_backward(dactive, cache2), cache1)
+        grads["W1"] += self.reg * self.params["W1"]
+        grads["W2"] += self.reg * self.params["W2"]
+        return loss, grads
 
 
 class FullyConnectedNet(object):
