@@ -518,3 +518,56 @@ def test_assignment_2s_two_layer_net_is_called_as_its_handout_says():
     assert {(c.tensor, c.witnesses[1]) for c in wrong.failures} == {
         ("TwoLayerNet loss", "JAX (float64)"), ("TwoLayerNet W1", "finite differences of your loss"),
         ("TwoLayerNet W2", "finite differences of your loss")}
+
+
+def test_parameter_gradients_kept_as_1_by_d_pass_as_the_handouts_notebook_passes_them_and_dx_may_not():
+    # dgamma, dbeta and the running statistics with keepdims=True: (1, D) for (D,); the notebook's rel_error broadcasts
+    module = module_of(CORRECT + """
+_batchnorm_forward, _batchnorm_backward = batchnorm_forward, batchnorm_backward
+
+
+def batchnorm_forward(x, gamma, beta, bn_param):
+    out, cache = _batchnorm_forward(x, gamma, beta, bn_param)
+    if bn_param.get("mode", "train") == "train":
+        bn_param["running_mean"] = bn_param["running_mean"].reshape(1, -1)
+        bn_param["running_var"] = bn_param["running_var"].reshape(1, -1)
+    return out, cache
+
+
+def batchnorm_backward(dout, cache):
+    dx, dgamma, dbeta = _batchnorm_backward(dout, cache)
+    return dx, dgamma.reshape(1, -1), dbeta.reshape(1, -1)
+""")
+    names = ("batchnorm_forward", "batchnorm_backward")
+    result = check_layers({name: getattr(module, name) for name in names})
+    assert result.passed, result.render()
+    assert any("dgamma returned as (1, 5), the handout's (5,)" in c.problem for c in result.comparisons)
+    assert any("running_mean returned as (1, 5)" in c.problem for c in result.comparisons)
+    # the same leniency never covers a gradient of another shape: dx as (N, D, 1) still fails
+    wrong = module_of(CORRECT + """
+_batchnorm_backward = batchnorm_backward
+
+
+def batchnorm_backward(dout, cache):
+    dx, dgamma, dbeta = _batchnorm_backward(dout, cache)
+    return dx[:, :, None], dgamma, dbeta
+""")
+    failing = {c.tensor for c in check_layers({n: getattr(wrong, n) for n in names}).failures}
+    assert failing == {"batchnorm_backward dx"}
+
+
+def test_group_norms_gamma_takes_the_shape_the_forward_takes_when_its_docstring_says_otherwise():
+    # 2019 and 2020: the docstring says (C,), the notebook passes (1, C, 1, 1) and the code relies on it
+    module = module_of(CORRECT + '''
+_spatial_groupnorm_forward = spatial_groupnorm_forward
+
+
+def spatial_groupnorm_forward(x, gamma, beta, G, gn_param):
+    """gamma: Scale parameter, of shape (C,)"""
+    assert gamma.ndim == 4, "this code broadcasts a (1, C, 1, 1) gamma"
+    return _spatial_groupnorm_forward(x, gamma, beta, G, gn_param)
+''')
+    names = ("spatial_groupnorm_forward", "spatial_groupnorm_backward")
+    result = check_layers({name: getattr(module, name) for name in names})
+    assert result.passed, result.render()
+    assert all("gamma (1, " in c.problem and "the shape your forward takes" in c.problem for c in result.comparisons)

@@ -373,13 +373,35 @@ def _differences(own: Callable[..., np.ndarray], arrays: tuple[np.ndarray, ...],
 
 
 def _groupnorm_shape(forward: Callable, case: cs231n.Case) -> cs231n.Case:
-    """gamma and beta as the student's year has them: (1, C, 1, 1) if the docstring says so, else (C,)."""
+    """gamma and beta as the student's code takes them: the docstring's shape, (1, C, 1, 1) or (C,), unless the
+    forward cannot take it and takes the other (2019's and 2020's docstrings say (C,), their notebooks pass
+    (1, C, 1, 1))."""
     x, gamma, beta = case.arrays
     c = x.shape[1]
-    if "(1, C, 1, 1)" in (inspect.getdoc(forward) or "").replace(" ", "").replace(",", ", "):
-        return replace(case, arrays=(x, gamma.reshape(1, c, 1, 1), beta.reshape(1, c, 1, 1)),
-                       context=case.context.replace(f"gamma ({c},)", f"gamma (1, {c}, 1, 1)"))
-    return case
+    wide = replace(case, arrays=(x, gamma.reshape(1, c, 1, 1), beta.reshape(1, c, 1, 1)),
+                   context=case.context.replace(f"gamma ({c},)", f"gamma (1, {c}, 1, 1)"))
+    says_wide = "(1, C, 1, 1)" in (inspect.getdoc(forward) or "").replace(" ", "").replace(",", ", ")
+    first, other = (wide, case) if says_wide else (case, wide)
+
+    def takes(option: cs231n.Case) -> bool:
+        call = adapters.call(forward, [*option.before, *option.arrays, *option.extra],
+                             [f"argument {i + 1}" for i in range(len(option.before) + len(option.arrays) + len(option.extra))])
+        out = None if call.error else _output(call.output, "forward")
+        return out is not None and not isinstance(out, str) and np.shape(out[0]) == x.shape
+
+    if takes(first) or not takes(other):
+        return first
+    return replace(other, context=f"{other.context} (the shape your forward takes; its docstring says the other)")
+
+
+def _handout_shape(given: np.ndarray, truth: np.ndarray, name: str) -> tuple[np.ndarray, str]:
+    """A parameter's gradient or statistic with the same entries in a shape that differs only by axes of size 1
+    ((1, D) for (D,), keepdims=True): the handout's notebook compares it by broadcasting and passes it, so it is
+    judged in the oracle's shape, and the problem says so."""
+    if (np.shape(given) != np.shape(truth) and np.size(given) == np.size(truth)
+            and np.squeeze(given).shape == np.squeeze(truth).shape):
+        return np.reshape(given, np.shape(truth)), f"; {name} returned as {np.shape(given)}, the handout's {np.shape(truth)}"
+    return given, ""
 
 
 def _pair_records(layer: cs231n.Layer, module: Any, case: cs231n.Case, rng: np.random.Generator, seed: int,
@@ -452,6 +474,9 @@ def _pair_records(layer: cs231n.Layer, module: Any, case: cs231n.Case, rng: np.r
             continue
         judged = []
         for n in names:
+            if n in ("gamma", "beta"):
+                given[n], shaped = _handout_shape(given[n], truth[n], f"d{n}")
+                ctx = dict(ctx, problem=case.context + shaped) if shaped else ctx
             # A bias before a normalization has gradient 0, the mean the normalization removes: both sides are
             # then rounding, on the scale of the sums that make the weight's gradient (N terms of |da|, as dw).
             zero = (np.asarray(tolerance.rtol * np.max(np.abs(truth[layer.zero[n]])))
@@ -483,11 +508,13 @@ def _statistics_records(layer: cs231n.Layer, forward: Callable, case: cs231n.Cas
             records.append(failed(label, old.shape, f"train mode left no {key} in bn_param (update it in place, as the "
                                   "handout's bn_param['running_mean'] = running_mean does)", witnesses=(YOURS, ORACLE), **ctx))
             continue
-        value = adapters.as_float_array(value)
+        value, shaped = adapters.as_float_array(value), ""
+        if not isinstance(value, str):
+            value, shaped = _handout_shape(value, old, key)
         record = (failed(label, old.shape, f"bn_param[{key!r}] {value}", witnesses=(YOURS, ORACLE), **ctx)
                   if isinstance(value, str) else
                   compare(value, m * old + (1 - m) * batch, tensor=label, witnesses=(YOURS, ORACLE), tolerance=tolerance,
-                          equation=equation, **ctx))
+                          equation=equation, **{**ctx, "problem": ctx["problem"] + shaped}))
         if record.failed and not isinstance(value, str) and diagnose.fits({key: value}, {key: (1 - m) * old + m * batch}):
             record = diagnose.with_diagnosis(record, diagnose.known(
                 "running_average_swapped", f"your {key} equals (1 − momentum)·old + momentum·batch"))
