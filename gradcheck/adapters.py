@@ -44,6 +44,16 @@ NUMPY_1 = {"product": "np.prod", "cumproduct": "np.cumprod", "sometrue": "np.any
            "str": "str", "long": "int", "unicode": "str"}
 
 
+# What NumPy 2 changed that NumPy-1 code trips over: its message, and what it means
+NUMPY_2_CHANGES = (
+    ("got an unexpected keyword argument 'newshape'",
+     "got newshape=, NumPy 1's keyword: NumPy {version} calls it shape= (or pass the shape positionally)"),
+    ("only 0-dimensional arrays can be converted to Python scalars",
+     "only 0-dimensional arrays can be converted to Python scalars: NumPy 1 also converted an array holding one entry "
+     "(int(np.where(…)[0])); index the entry (a[0]) or use a.item()"),
+)
+
+
 def describe_exception(exc: BaseException) -> str:
     """``ValueError: shapes … at hw.py:12 in two_layer_grads: dW1 = X.T @ G`` — where the user's code raised."""
     if isinstance(exc, Described):  # said already, where it happened (in a sandbox)
@@ -62,6 +72,9 @@ def numpy_1_hint(message: str) -> str:
     removed = re.search(r"module 'numpy' has no attribute '(\w+)'\.?(?:\n(?:.*\n)*?.*notes\.html#deprecations)?|"
                         r"`np\.(\w+)` was removed in the NumPy 2\.0 release\. Use `[^`]+` instead\.", message)
     name = removed and (removed.group(1) or removed.group(2))
+    for said, now in NUMPY_2_CHANGES:
+        if said in message:
+            return message.replace(said, now.format(version=np.__version__))
     if name not in NUMPY_1:
         return message
     said = f"np.{name} is a NumPy 1 name that NumPy {np.__version__} no longer has; use {NUMPY_1[name]}"

@@ -26,11 +26,11 @@ from gradcheck import adapters, diagnose, equations, finite_diff, layer_oracle, 
 from gradcheck.checks import cs231n
 from gradcheck.checks.classifiers import ORACLE
 from gradcheck.checks.common import (
-    DEFAULT_ACTIVATIONS, YOURS, differences, fd_records, judge_cases, layer_vjp, measure, mutation_records, precision_summary,
+    DEFAULT_ACTIVATIONS, YOURS, advice_for, differences, extension_missing, fd_records, judge_cases, layer_vjp, measure, mutation_records, precision_summary,
     not_run, softmax_loss_gradient, truth_name, unstable,
 )
 from gradcheck.precision import Precision, of_inputs, probe_arrays
-from gradcheck.checks.result import CheckResult, settle
+from gradcheck.checks.result import RERUN, CheckResult, settle
 from gradcheck.compare import NONFINITE, Comparison, Tolerance, compare, failed
 from gradcheck.witnesses import Problem
 from reference_mlp import activations as act
@@ -160,7 +160,7 @@ def _softmax_records(fn: Callable, logits: np.ndarray, y: np.ndarray, context: s
     if "softmax_loss" not in measured:
         measured["softmax_loss"] = probe_arrays(outputs, (logits, y), ("x", "y"))
     tolerance = measured["softmax_loss"].tolerance_at(float(np.max(np.abs(logits))))
-    call = adapters.call(fn, [logits, y], ["x", "y"])
+    call = adapters.call(fn, [logits, y], ["softmax_loss x", "softmax_loss y"])  # a change to x is softmax_loss's
     pair = _pair(call.output, "softmax_loss") if not call.error else f"your softmax_loss raised {call.error}"
     if isinstance(pair, str):
         return [failed("softmax_loss dx", grad.shape, pair, equation=equations.LOSS_GRADIENT, **ctx)]
@@ -300,13 +300,14 @@ def check_layers(layers: Any, *, activations: Sequence[str] | None = None, seed:
         results += judge_cases(f"composed {name} network", cases, run_network, ("W1", "b1", "W2", "b2"), read,
                                lambda n: equations.for_tensor(n, 2), precision=measured[f"{name} network"], shown=shown)
     return settle(target, "CS231n layers", results, seed, require_stability=require_stability,
-                  unsupported=tuple(unsupported), precision=precision_summary(measured))
+                  unsupported=tuple(unsupported), precision=precision_summary(measured), advice=advice_for(results, RERUN))
 
 
 # ---------------------------------------------------------------------------
 # Assignment 2's other layers (gradcheck.checks.cs231n): forward against the oracle, backward as a VJP
 
-PY2_DIVISION = ("'float' object cannot be interpreted as an integer", "slice indices must be integers")
+PY2_DIVISION = ("'float' object cannot be interpreted as an integer", "slice indices must be integers",
+                "Cannot cast array data from dtype('float64') to dtype('int64')")  # np.take with float indices
 
 
 def _raised(what: str, error: str) -> str:
@@ -468,6 +469,10 @@ def _pair_records(layer: cs231n.Layer, module: Any, case: cs231n.Case, rng: np.r
         back = adapters.call(backward, [*douts, cache], [*(f"{name} d{o}" for o in outputs), f"{name} cache"])
         records += mutation_records(back.mutated, case.context, seed)  # dout and the cache must come back unchanged
         given = (adapters.as_gradients(back.output, names, what=name) if not back.error else _raised(name, back.error))
+        if extension_missing(back.error):
+            records += [not_run(f"{name} d{n}", truth[n].shape, f"your {name} needs a compiled extension it could not "
+                                f"import ({back.error})", ctx, ORACLE) for n in names]
+            continue
         if isinstance(given, str):
             records += [failed(f"{name} d{n}", truth[n].shape, given, witnesses=(YOURS, ORACLE), equation=layer.equation,
                                **ctx) for n in names]

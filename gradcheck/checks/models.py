@@ -17,22 +17,21 @@ unsupported.
 from __future__ import annotations
 
 import inspect
-import re
 from typing import Any, Callable
 
 import numpy as np
 
 from gradcheck import adapters, diagnose, equations, layer_oracle
 from gradcheck.checks.classifiers import ORACLE, REGULARISATIONS, net_diagnosis
-from gradcheck.checks.common import YOURS, model_differences, model_gradient, mutation_records, not_run
-from gradcheck.checks.result import CheckResult, settle
+from gradcheck.checks.common import (
+    YOURS, advice_for, extension_missing, model_differences, model_gradient, mutation_records, not_run,
+)
+from gradcheck.checks.result import RERUN, CheckResult, settle
 from gradcheck.compare import Comparison, compare, failed, tolerance_for
 
 # (normalization, keep probability): each option of the handout's constructor once
 CONFIGS = (("none", 1.0), ("batchnorm", 1.0), ("layernorm", 1.0), ("none", 0.75))
 N, D, HIDDEN, C, REG = 7, 5, (6, 4), 3, 0.1
-# what a handout's Cython extension (fast_layers' im2col_cython) missing looks like when the loss runs
-EXTENSION = re.compile(r"cython|im2col", re.IGNORECASE)
 SCORES = equations.Equation("forward, test mode", "loss(X) with y=None returns the scores: no dropout, every layer as in training")
 LOSS = equations.Equation("ce + reg", "L = mean ℓ_ce(h, y) + 0.5·reg·Σᵢ‖Wᵢ‖²  (h: affine → [norm] → ReLU, …, affine)")
 GRADIENT = equations.Equation("14, 15 through every layer", "∇Wᵢ = Zᵢᵀ δᵢ + reg·Wᵢ, δ passed back through each layer's VJP")
@@ -167,9 +166,8 @@ def net_records(name: str, build: Callable[[], Any], label: str, params: dict[st
         return [failed(name, (), f"creating {label} raised {adapters.describe_exception(exc)}", witnesses=(YOURS, ORACLE), **ctx)]
     call = adapters.call(net.loss, [X, y], ["X", "y"])
     out = call.output
-    if call.error and EXTENSION.search(call.error):
-        why = (f"your {name}.loss needs a compiled extension it could not import ({call.error}); build it as the "
-               f"handout says (in the cs231n folder: python setup.py build_ext --inplace) and check again")
+    if extension_missing(call.error):
+        why = f"your {name}.loss needs a compiled extension it could not import ({call.error})"
         return [not_run(f"{name} {k}", v.shape, why, ctx, ORACLE) for k, v in params.items()]
     if call.error or not (isinstance(out, (tuple, list)) and len(out) == 2 and isinstance(out[1], dict)):
         why = (f"your {name}.loss raised {call.error}" if call.error else
@@ -229,7 +227,7 @@ def check_fc_net(module: Any, *, seed: int = 0, require_stability: bool = False)
         results += records
         if why:
             unsupported.append(why)
-    return settle("FullyConnectedNet.loss", "CS231n fully-connected net", results, seed,
+    return settle("FullyConnectedNet.loss", "CS231n fully-connected net", results, seed, advice=advice_for(results, RERUN),
                   require_stability=require_stability, unsupported=tuple(unsupported))
 
 
@@ -335,4 +333,5 @@ def check_cnn(module: Any, *, seed: int = 0, require_stability: bool = False) ->
     results = net_records("ThreeLayerConvNet", lambda: cls(**kwargs), label, params, X, y, REG, truths,
                           ctx, CNN_LOSS, CNN_GRADIENT, scores=_cnn_scores(params, X))
     return settle("ThreeLayerConvNet.loss", "CS231n three-layer convolutional net", results, seed,
+                  advice=advice_for(results, RERUN),
                   require_stability=require_stability)
