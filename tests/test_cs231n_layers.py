@@ -597,3 +597,13 @@ def spatial_groupnorm_forward(x, gamma, beta, G, gn_param):
     result = check_layers({name: getattr(module, name) for name in names})
     assert result.passed, result.render()
     assert all("gamma (1, " in c.problem and "the shape your forward takes" in c.problem for c in result.comparisons)
+
+
+def test_a_net_that_never_applies_its_dropout_fails_though_its_gradients_match_its_own_loss():
+    never = FC_NET.replace("                h, drop = dropout_forward(h, self.dropout_param)\n", "                drop = None\n")
+    never = never.replace("                dh = dropout_backward(dh, drop)\n", "                pass\n")
+    assert never.count("drop = None") == 2 and "dropout_backward(dh" not in never  # one was there
+    result = _fc(never)
+    assert [(c.tensor, c.problem.split("normalization=")[1].split(")")[0]) for c in result.failures] == [
+        ("FullyConnectedNet dropout", "none, keep=0.75")], result.render()
+    assert "dropout is never applied" in result.failures[0].note

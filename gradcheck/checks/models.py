@@ -135,8 +135,34 @@ def _config_records(cls: type, normalization: str, keep: float, seed: int) -> tu
     zero = {k: f"W{k[1:]}" for k in params if normalization != "none" and k.startswith("b") and f"gamma{k[1:]}" in params}
     # loss(X) is test mode: no dropout, the same net's scores; batchnorm's would use running statistics instead
     scores = None if normalization == "batchnorm" else _oracle(params, X, y, normalization, 1.0)[2]
-    return net_records("FullyConnectedNet", lambda: cls(list(HIDDEN), **kwargs), label, params, X, y, REG, truths,
-                       ctx, LOSS, GRADIENT, zero, scores), None
+    records = net_records("FullyConnectedNet", lambda: cls(list(HIDDEN), **kwargs), label, params, X, y, REG, truths,
+                          ctx, LOSS, GRADIENT, zero, scores)
+    return records + (_dropout_applied(cls, kwargs, params, X, y, keep, ctx) if keep < 1 else []), None
+
+
+def _dropout_applied(cls: type, kwargs: dict, params: dict[str, np.ndarray], X: np.ndarray, y: np.ndarray, keep: float,
+                     ctx: dict) -> list[Comparison]:
+    """With dropout on, the training loss is not the loss without it: a net that never drops fails here
+    (a record only then: the loss and gradients are judged by the other records).
+
+    Its gradients can still agree with its own loss's differences, the only witness of a seeded mask.
+    """
+    try:
+        net = cls(list(HIDDEN), **kwargs)
+        net.params = {k: v.copy() for k, v in params.items()}
+    except Exception:
+        return []  # net_records has said why
+    call = adapters.call(net.loss, [X, y], ["X", "y"])
+    value = None if call.error or not isinstance(call.output, (tuple, list)) else adapters.as_float_array(call.output[0])
+    if value is None or isinstance(value, str) or np.size(value) != 1:
+        return []
+    plain = _oracle(params, X, y, "none", 0.5)[0]
+    label = "FullyConnectedNet dropout"
+    if np.isclose(float(np.reshape(value, ())), plain, rtol=1e-9, atol=0.0):
+        return [failed(label, (), f"with dropout (keep {keep:g}) your training loss is the loss of the same net "
+                       f"without dropout, {plain:.6g}: dropout is never applied in loss(X, y)",
+                       witnesses=(YOURS, ORACLE), **ctx)]
+    return []
 
 
 def net_records(name: str, build: Callable[[], Any], label: str, params: dict[str, np.ndarray], X: np.ndarray,
