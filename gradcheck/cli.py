@@ -153,8 +153,9 @@ examples:
   gradcheck check layers.py --seed 3 --trials 5 --verbose
   gradcheck check hw0.py --witness closed-form --report checks.json
 
-exit status: 0 every check passes, 1 a gradient is wrong, 2 usage or import error,
-3 nothing is wrong but some check could not judge enough (re-run with another --seed).
+exit status: 0 every check passes, 1 something is wrong (a gradient, a forward, or a change your code
+makes to the arrays it is given), 2 usage or import error, 3 nothing is wrong but some check could
+not judge enough (re-run with another --seed, or do what the report advises).
 Public functions and classes the file defines that no check covers are listed by name
 ("not checked: …", stubs marked "not implemented"): the exit status says nothing about them.
 """

@@ -140,6 +140,10 @@ CATALOG: dict[str, Bug] = _bugs(
      "accumulate into dx with +=, since overlapping windows can share their maximum"),
     ("conv_padding_not_removed", "conv backward returns the gradient of the padded input: dx still has the "
      "padding", "slice the padding off: dx = dx_pad[:, :, pad:pad + H, pad:pad + W]"),
+    ("gradient_all_zero", "the gradient is all zeros where the right one is not: nothing was added into it (a loop "
+     "that never runs, a result not written back, the array returned before it is filled)",
+     "check that your loops run over every output position and add into dx (dx[...] += ...), and return the arrays "
+     "you filled"),
     ("conv_pad_zero_slice", "dx is sliced with [pad:-pad], which is empty when pad = 0",
      "slice with [pad:pad + H, pad:pad + W], which is right for every pad"),
     ("rnn_no_backprop_through_time", "the RNN backward does not carry the gradient back through time: each "

@@ -161,7 +161,8 @@ def test_check_help_lists_every_convention():
     assert out.returncode == 0
     for name in NAMES:
         assert f"\n  {name} " in out.stdout
-    assert "exit status: 0 every check passes, 1 a gradient is wrong, 2 usage or import error,\n3 nothing is wrong" in out.stdout
+    assert "exit status: 0 every check passes, 1 something is wrong (a gradient, a forward, or a change your code\n" \
+           "makes to the arrays it is given), 2 usage or import error, 3 nothing is wrong" in out.stdout
 
 
 def test_check_shares_the_plugins_settings_and_writes_the_same_json_report(tmp_path):

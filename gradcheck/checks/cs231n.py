@@ -203,14 +203,16 @@ def _windows(x: np.ndarray, height: int, width: int, stride: int):
 
 def _pool_mistakes(case: Case, dout: np.ndarray) -> list[tuple[str, dict[str, np.ndarray]]]:
     (x,) = case.arrays
-    every, overwritten = np.zeros_like(x), np.zeros_like(x)
+    every, overwritten, windows = np.zeros_like(x), np.zeros_like(x), np.zeros_like(x)
     for i, j, rows, cols in _windows(x, **case.settings):
         window = x[:, :, rows, cols]
         every[:, :, rows, cols] += dout[:, :, i, j][:, :, None, None]
         is_max = window == window.max(axis=(2, 3), keepdims=True)
         region = overwritten[:, :, rows, cols]
         region[is_max] = np.broadcast_to(dout[:, :, i, j][:, :, None, None], window.shape)[is_max]
-    return [("max_pool_gradient_to_every_element", {"dx": every}), ("max_pool_overlap_overwritten", {"dx": overwritten})]
+        windows[:, :, rows, cols] = is_max * dout[:, :, i, j][:, :, None, None]  # the whole window assigned: mask·dout
+    return [("max_pool_gradient_to_every_element", {"dx": every}), ("max_pool_overlap_overwritten", {"dx": overwritten}),
+            ("max_pool_overlap_overwritten", {"dx": windows})]
 
 
 # ---------------------------------------------------------------------------

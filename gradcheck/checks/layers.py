@@ -374,15 +374,13 @@ def _differences(own: Callable[..., np.ndarray], arrays: tuple[np.ndarray, ...],
 
 
 def _groupnorm_shape(forward: Callable, case: cs231n.Case) -> cs231n.Case:
-    """gamma and beta as the student's code takes them: the docstring's shape, (1, C, 1, 1) or (C,), unless the
-    forward cannot take it and takes the other (2019's and 2020's docstrings say (C,), their notebooks pass
-    (1, C, 1, 1))."""
+    """gamma and beta as the handout's notebook passes them, (1, C, 1, 1), unless the forward cannot take that and
+    takes (C,). Docstrings disagree between years (2019's and 2020's say (C,)); the notebook's numeric gradient
+    check, which the student's code passes, always used (1, C, 1, 1)."""
     x, gamma, beta = case.arrays
     c = x.shape[1]
     wide = replace(case, arrays=(x, gamma.reshape(1, c, 1, 1), beta.reshape(1, c, 1, 1)),
                    context=case.context.replace(f"gamma ({c},)", f"gamma (1, {c}, 1, 1)"))
-    says_wide = "(1, C, 1, 1)" in (inspect.getdoc(forward) or "").replace(" ", "").replace(",", ", ")
-    first, other = (wide, case) if says_wide else (case, wide)
 
     def takes(option: cs231n.Case) -> bool:
         call = adapters.call(forward, [*option.before, *option.arrays, *option.extra],
@@ -390,17 +388,21 @@ def _groupnorm_shape(forward: Callable, case: cs231n.Case) -> cs231n.Case:
         out = None if call.error else _output(call.output, "forward")
         return out is not None and not isinstance(out, str) and np.shape(out[0]) == x.shape
 
-    if takes(first) or not takes(other):
-        return first
-    return replace(other, context=f"{other.context} (the shape your forward takes; its docstring says the other)")
+    if takes(wide) or not takes(case):
+        return wide
+    return replace(case, context=f"{case.context} (your forward takes gamma as (C,), not the notebook's (1, C, 1, 1))")
 
 
 def _handout_shape(given: np.ndarray, truth: np.ndarray, name: str) -> tuple[np.ndarray, str]:
-    """A parameter's gradient or statistic with the same entries in a shape that differs only by axes of size 1
-    ((1, D) for (D,), keepdims=True): the handout's notebook compares it by broadcasting and passes it, so it is
-    judged in the oracle's shape, and the problem says so."""
-    if (np.shape(given) != np.shape(truth) and np.size(given) == np.size(truth)
-            and np.squeeze(given).shape == np.squeeze(truth).shape):
+    """A parameter's gradient or statistic in a shape that broadcasts entry for entry onto the right one ((1, D) for
+    (D,), keepdims=True): the handout's notebook compares them by broadcasting (rel_error) and passes it, so it is
+    judged in the oracle's shape, and the problem says so. A shape that broadcasts to more entries ((C,) against
+    (1, C, 1, 1) pairs every entry with every other) fails the notebook, and fails here."""
+    try:
+        aligned = int(np.prod(np.broadcast_shapes(np.shape(given), np.shape(truth)))) == np.size(truth) == np.size(given)
+    except ValueError:
+        aligned = False
+    if np.shape(given) != np.shape(truth) and aligned:
         return np.reshape(given, np.shape(truth)), f"; {name} returned as {np.shape(given)}, the handout's {np.shape(truth)}"
     return given, ""
 
@@ -469,13 +471,15 @@ def _pair_records(layer: cs231n.Layer, module: Any, case: cs231n.Case, rng: np.r
         back = adapters.call(backward, [*douts, cache], [*(f"{name} d{o}" for o in outputs), f"{name} cache"])
         records += mutation_records(back.mutated, case.context, seed)  # dout and the cache must come back unchanged
         given = (adapters.as_gradients(back.output, names, what=name) if not back.error else _raised(name, back.error))
+        sliced = (layer.name == "conv" and case.settings["pad"] == 0 and "pad:-pad" in (back.error or "")
+                  and diagnose.known("conv_pad_zero_slice", "your code raised where it slices [pad:-pad], with pad = 0"))
         if extension_missing(back.error):
             records += [not_run(f"{name} d{n}", truth[n].shape, f"your {name} needs a compiled extension it could not "
                                 f"import ({back.error})", ctx, ORACLE) for n in names]
             continue
         if isinstance(given, str):
-            records += [failed(f"{name} d{n}", truth[n].shape, given, witnesses=(YOURS, ORACLE), equation=layer.equation,
-                               **ctx) for n in names]
+            records += [diagnose.with_diagnosis(failed(f"{name} d{n}", truth[n].shape, given, witnesses=(YOURS, ORACLE),
+                                                       equation=layer.equation, **ctx), sliced or None) for n in names]
             continue
         judged = []
         for n in names:
@@ -557,16 +561,23 @@ def _diagnosed(layer: cs231n.Layer, records: list[Comparison], pending: list[tup
                            predicted) for bug, predicted in layer.mistakes(case, dout)]
             trials.append(diagnose.trial(hypotheses, given, truth, failing, narrow))
         for (_, case, dout, given, truth, failing, start, stop), found in zip(mine, diagnose.settle(trials)):
-            found = _pattern(layer, case, given) or found
+            found = _pattern(layer, case, given, truth) or found
             if failing and found is not None:
                 records[start:stop] = [diagnose.with_diagnosis(r, found) if r.failed else r for r in records[start:stop]]
     return records
 
 
-def _pattern(layer: cs231n.Layer, case: cs231n.Case, given: dict[str, np.ndarray]) -> diagnose.Diagnosis | None:
-    """Mistakes that show in a gradient's shape rather than in its numbers."""
+def _pattern(layer: cs231n.Layer, case: cs231n.Case, given: dict[str, np.ndarray],
+             truth: dict[str, np.ndarray]) -> diagnose.Diagnosis | None:
+    """Mistakes that show in a gradient's shape, or in its being nothing at all, rather than in its numbers."""
     if layer.name == "conv" and case.settings["pad"] == 0 and "dx" in given and 0 in given["dx"].shape[2:]:
         return diagnose.known("conv_pad_zero_slice", f"with pad = 0 your dx has shape {given['dx'].shape}")
+    empty = [n for n, g in given.items() if np.shape(g) == np.shape(truth[n]) and not np.any(g) and np.any(truth[n])]
+    off = [n for n, g in given.items() if np.shape(g) != np.shape(truth[n]) or not np.allclose(g, truth[n], rtol=1e-6,
+                                                                                                atol=1e-12)]
+    if empty and set(off) == set(empty):  # the gradients that are wrong are nothing but zeros
+        return diagnose.known("gradient_all_zero", f"your {', '.join(empty)} {'is' if len(empty) == 1 else 'are'} "
+                                                   f"all zeros on {case.context}")
     return None
 
 
