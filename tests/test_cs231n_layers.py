@@ -651,3 +651,12 @@ def test_public_solutions_mistakes_are_named(pair, source, bug, tmp_path):
     result = check_layers({name: getattr(module, name) for name in pair})
     assert {c.tensor.split()[0] for c in result.failures} == {pair[1]}, result.render()
     assert {c.bug for c in result.failures if c.tensor.split()[1] in ("dx", "dw")} == {bug}, result.render()
+
+
+def test_a_fully_connected_nets_gamma_and_beta_gradients_kept_as_1_by_d_pass_as_the_notebook_passes_them():
+    head, tail = FC_NET.rsplit("        return loss, grads\n", 1)  # FullyConnectedNet's, the last class
+    kept = head + ("        grads = {k: v.reshape(1, -1) if k.startswith(('gamma', 'beta')) else v\n"
+                   "                 for k, v in grads.items()}\n        return loss, grads\n") + tail
+    result = _fc(kept)
+    assert result.passed, result.render()
+    assert any("grads['gamma1'] returned as (1, 6)" in c.problem for c in result.comparisons)

@@ -375,6 +375,20 @@ def advice_for(records: Sequence[Comparison], default: str) -> str:
     return BUILD if any("compiled extension" in (r.not_checkable_reason or "") for r in records) else default
 
 
+def handout_shape(given: np.ndarray, truth: np.ndarray, name: str) -> tuple[np.ndarray, str]:
+    """A parameter's gradient or statistic in a shape that broadcasts entry for entry onto the right one ((1, D) for
+    (D,), keepdims=True): the handout's notebook compares them by broadcasting (rel_error) and passes it, so it is
+    judged in the oracle's shape, and the problem says so. A shape that broadcasts to more entries ((C,) against
+    (1, C, 1, 1) pairs every entry with every other) fails the notebook, and fails here."""
+    try:
+        aligned = int(np.prod(np.broadcast_shapes(np.shape(given), np.shape(truth)))) == np.size(truth) == np.size(given)
+    except ValueError:
+        aligned = False
+    if np.shape(given) != np.shape(truth) and aligned:
+        return np.reshape(given, np.shape(truth)), f"; {name} returned as {np.shape(given)}, the handout's {np.shape(truth)}"
+    return given, ""
+
+
 def not_run(label: str, shape: tuple[int, ...], why: str, ctx: Mapping[str, Any], oracle: str | None = None) -> Comparison:
     """A record that judged nothing because ``why``: INCONCLUSIVE, never a pass or a failure of this function."""
     return compare(np.zeros(shape), np.full(shape, np.nan), tensor=label, witnesses=(YOURS, oracle or truth_name()),

@@ -26,7 +26,8 @@ from gradcheck import adapters, diagnose, equations, finite_diff, layer_oracle, 
 from gradcheck.checks import cs231n
 from gradcheck.checks.classifiers import ORACLE
 from gradcheck.checks.common import (
-    DEFAULT_ACTIVATIONS, YOURS, advice_for, differences, extension_missing, fd_records, judge_cases, layer_vjp, measure, mutation_records, precision_summary,
+    DEFAULT_ACTIVATIONS, YOURS, advice_for, differences, extension_missing, fd_records, handout_shape, judge_cases,
+    layer_vjp, measure, mutation_records, precision_summary,
     not_run, softmax_loss_gradient, truth_name, unstable,
 )
 from gradcheck.precision import Precision, of_inputs, probe_arrays
@@ -393,20 +394,6 @@ def _groupnorm_shape(forward: Callable, case: cs231n.Case) -> cs231n.Case:
     return replace(case, context=f"{case.context} (your forward takes gamma as (C,), not the notebook's (1, C, 1, 1))")
 
 
-def _handout_shape(given: np.ndarray, truth: np.ndarray, name: str) -> tuple[np.ndarray, str]:
-    """A parameter's gradient or statistic in a shape that broadcasts entry for entry onto the right one ((1, D) for
-    (D,), keepdims=True): the handout's notebook compares them by broadcasting (rel_error) and passes it, so it is
-    judged in the oracle's shape, and the problem says so. A shape that broadcasts to more entries ((C,) against
-    (1, C, 1, 1) pairs every entry with every other) fails the notebook, and fails here."""
-    try:
-        aligned = int(np.prod(np.broadcast_shapes(np.shape(given), np.shape(truth)))) == np.size(truth) == np.size(given)
-    except ValueError:
-        aligned = False
-    if np.shape(given) != np.shape(truth) and aligned:
-        return np.reshape(given, np.shape(truth)), f"; {name} returned as {np.shape(given)}, the handout's {np.shape(truth)}"
-    return given, ""
-
-
 def _pair_records(layer: cs231n.Layer, module: Any, case: cs231n.Case, rng: np.random.Generator, seed: int,
                   measured: dict[str, Precision], run: set[str]) -> tuple[list[Comparison], list[tuple]]:
     """One case of one layer: its forward against the oracle, each backward against JAX and your forward.
@@ -484,7 +471,7 @@ def _pair_records(layer: cs231n.Layer, module: Any, case: cs231n.Case, rng: np.r
         judged = []
         for n in names:
             if n in ("gamma", "beta"):
-                given[n], shaped = _handout_shape(given[n], truth[n], f"d{n}")
+                given[n], shaped = handout_shape(given[n], truth[n], f"d{n}")
                 ctx = dict(ctx, problem=case.context + shaped) if shaped else ctx
             # A bias before a normalization has gradient 0, the mean the normalization removes: both sides are
             # then rounding, on the scale of the sums that make the weight's gradient (N terms of |da|, as dw).
@@ -519,7 +506,7 @@ def _statistics_records(layer: cs231n.Layer, forward: Callable, case: cs231n.Cas
             continue
         value, shaped = adapters.as_float_array(value), ""
         if not isinstance(value, str):
-            value, shaped = _handout_shape(value, old, key)
+            value, shaped = handout_shape(value, old, key)
         record = (failed(label, old.shape, f"bn_param[{key!r}] {value}", witnesses=(YOURS, ORACLE), **ctx)
                   if isinstance(value, str) else
                   compare(value, m * old + (1 - m) * batch, tensor=label, witnesses=(YOURS, ORACLE), tolerance=tolerance,

@@ -24,7 +24,7 @@ import numpy as np
 from gradcheck import adapters, diagnose, equations, layer_oracle
 from gradcheck.checks.classifiers import ORACLE, REGULARISATIONS, net_diagnosis
 from gradcheck.checks.common import (
-    YOURS, advice_for, extension_missing, model_differences, model_gradient, mutation_records, not_run,
+    YOURS, advice_for, extension_missing, handout_shape, model_differences, model_gradient, mutation_records, not_run,
 )
 from gradcheck.checks.result import RERUN, CheckResult, settle
 from gradcheck.compare import Comparison, compare, failed, tolerance_for
@@ -214,11 +214,16 @@ def net_records(name: str, build: Callable[[], Any], label: str, params: dict[st
                 float(value), unhalved[0], rtol=1e-6):
             records[-1] = diagnose.with_diagnosis(records[-1], diagnose.known(
                 "regularization_not_halved", f"your loss is the handout's with reg·ΣW² for 0.5·reg·ΣW² (reg={reg:g})"))
+    problem = ctx["problem"]
     for k in params:
         got = model_gradient(name, out[1], k, params[k].shape, ORACLE, ctx)
         if isinstance(got, Comparison):
             records.append(got)
             continue
+        shaped = ""
+        if k.startswith(("gamma", "beta")):  # kept as (1, D), as the notebook's rel_error lets it be
+            got, shaped = handout_shape(got, params[k], f"grads[{k!r}]")
+        ctx = dict(ctx, problem=problem + shaped)
         judged = []
         if truths:
             # A gradient that is 0 by construction is rounding on both sides, on the scale of the sums that make
@@ -235,6 +240,7 @@ def net_records(name: str, build: Callable[[], Any], label: str, params: dict[st
                      net_diagnosis(k, params, grads, got, 2 * scale * reg, len(X)))  # reg·ΣW² has gradient 2·reg·W
             judged = [diagnose.with_diagnosis(r, found) if r.failed else r for r in judged]
         records += judged
+    ctx = dict(ctx, problem=problem)
     if scores is not None:  # with y=None the handout's loss returns the scores, in test mode
         scored = adapters.call(fresh().loss, [X], ["X"])
         got = scored.error and f"your {name}.loss(X) raised {scored.error}" or adapters.as_float_array(scored.output)
