@@ -134,20 +134,20 @@ def test_the_2022_layout_with_one_ops_py_and_no_init_module_is_checked_the_same(
     (package / "autograd.py").write_text(autograd.replace(
         "init.ones(*self.shape, dtype=self.dtype, device=self.device)", "Tensor(numpy.ones(self.shape))"))
     result, table = verdicts(root)
-    assert result.passed and tuple(table) == EVERYTHING, result.render()
+    assert result.passed and tuple(table) == tuple(n for n in EVERYTHING if n != "LogSumExp"), result.render()  # hw2's
 
 
 def test_the_networks_wait_for_every_op_they_are_built_from_and_say_so(tmp_path):
     root = checkout(tmp_path)
     ops = root / "python/needle/ops/ops_mathematic.py"
-    body = "        return array_api.exp(a)\n"
+    body = "        return a / self.scalar\n"
     assert ops.read_text().count(body) == 1
     ops.write_text(ops.read_text().replace(body, "        raise NotImplementedError()\n"))
     module, _ = load(str(root))
     (result,) = check_module(module)
-    assert result.passed and not {"Exp", "two_layer_net", "three_layer_net"} & {n for n, _, _ in result.functions()}
+    assert result.passed and not {"DivScalar", "two_layer_net", "three_layer_net"} & {n for n, _, _ in result.functions()}
     assert coverage.of(module, ("needle",)).lines()[0].startswith(
-        "not checked: Exp (not implemented), two_layer_net, three_layer_net")
+        "not checked: DivScalar (not implemented), two_layer_net, three_layer_net")
 
 
 def test_hw1s_simple_ml_written_with_needle_goes_through_hw0s_epoch_and_loss_checks(tmp_path):

@@ -160,6 +160,18 @@ def _sign(op: str, which: str, formula: str) -> Callable[..., list[Hypothesis]]:
                                 formula)]
 
 
+def _logsumexp_cases(rng: np.random.Generator) -> list[Case]:
+    """Axes a tuple, several, or None; and logits near 800, where exp overflows unless the max is taken out first
+    (hw2 asks for the numerically stable form)."""
+    lse = layer_oracle._jax().scipy.special.logsumexp
+    cases = []
+    for shape, axes, shift in (((3, 4), (1,), 0.0), ((2, 3, 4), (0, 2), 0.0), ((3, 4), None, 0.0), ((3, 4), (1,), 800.0)):
+        cases.append(Case((_normal(rng, *shape) + shift,), lambda ops, x, axes=axes: ops.logsumexp(x, axes=axes),
+                          lambda x, axes=axes: lse(x, axis=axes),
+                          f"a {'×'.join(map(str, shape))}{' near 800' if shift else ''}, axes {axes}"))
+    return cases
+
+
 OPS: tuple[Op, ...] = (
     Op("EWiseAdd", "add", _elementwise("add", "add")),
     Op("AddScalar", "add_scalar", _scalar("add_scalar", "add", 1.5)),
@@ -180,6 +192,9 @@ OPS: tuple[Op, ...] = (
        lambda case, g, t: [("log_gradient_of_output", {"a": g / np.log(case.arrays[0])}, None, None)]),
     Op("Exp", "exp", _unary("exp", lambda x: _jnp().exp(x), _normal)),
     Op("ReLU", "relu", _unary("relu", lambda x: _jnp().maximum(x, 0.0), _clear)),
+    # hw2's, checked when the package defines them
+    Op("Tanh", "tanh", _unary("tanh", lambda x: _jnp().tanh(x), _normal)),
+    Op("LogSumExp", "logsumexp", _logsumexp_cases),
 )
 ENGINE_FUNCTIONS = ("find_topo_sort", "compute_gradient_of_variables")
 
@@ -272,6 +287,8 @@ def _op_records(module: Any, op: Op, case: Case, rng: np.random.Generator,
             given = tuple(node.op.gradient_as_tuple(Tensor(out_grad.copy(), dtype="float64", requires_grad=False), node))
     except Exception as exc:
         why = f"your {op.name}.gradient raised {adapters.describe_exception(exc)}"
+        if isinstance(exc, NotImplementedError):
+            why += " (an op it calls is not implemented yet)"
         found = (diagnose.known("summation_not_reshaped", f"broadcasting out_grad of shape {out_grad.shape} to "
                                 f"{case.arrays[0].shape} failed: {case.context}")
                  if op.name == "Summation" and "broadcast" in why else

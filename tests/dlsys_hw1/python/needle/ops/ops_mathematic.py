@@ -311,3 +311,19 @@ class ReLU(TensorOp):
 
 def relu(a):
     return ReLU()(a)
+
+
+class Tanh(TensorOp):
+    def compute(self, a):
+        ### BEGIN YOUR SOLUTION
+        return array_api.tanh(a)
+        ### END YOUR SOLUTION
+
+    def gradient(self, out_grad, node):
+        ### BEGIN YOUR SOLUTION
+        return out_grad * (-node ** 2 + 1)
+        ### END YOUR SOLUTION
+
+
+def tanh(a):
+    return Tanh()(a)
