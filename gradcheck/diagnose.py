@@ -168,6 +168,13 @@ CATALOG: dict[str, Bug] = _bugs(
     ("transpose_all_axes", "Transpose reverses every axis (np.transpose, .T) instead of swapping two: the handout's "
      "Transpose swaps axes[0] and axes[1], the last two when axes is None",
      "array_api.swapaxes(a, *self.axes), or the last two axes when self.axes is None"),
+    ("out_grad_ignored", "the gradient does not multiply by out_grad: it is the gradient for an all-ones out_grad, "
+     "which is all the handout's own check feeds it", "multiply the op's derivative by out_grad (the chain rule)"),
+    ("summation_int_axes", "Summation fails for an int axes (axes=1): the handout's Summation takes None, an int "
+     "or a tuple", "normalise first: axes = (self.axes,) if isinstance(self.axes, int) else self.axes"),
+    ("engine_gradient_not_tuple", "compute_gradient_of_variables zips op.gradient(...) with the inputs, but an op "
+     "with one input returns a bare Tensor", "call node.op.gradient_as_tuple(node.grad, node), which always gives a "
+     "tuple"),
     ("gradient_sign_flipped", "an op's gradient has the wrong sign", "negate it: the derivative, times out_grad"),
     ("power_exponent_factor_missing", "PowerScalar's gradient lacks the exponent: d(aⁿ)/da = n·aⁿ⁻¹",
      "out_grad * n * a ** (n - 1)"),

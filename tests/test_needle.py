@@ -181,3 +181,9 @@ def test_the_2023_handouts_own_ewisepow_gradient_which_raises_is_not_blamed_on_t
     result, table = verdicts(root)
     assert result.passed and "EWisePow" not in table, result.render()
     assert result.unsupported and "2023 handout's own" in result.unsupported[0]
+
+
+def test_one_file_of_the_package_is_pointed_to_its_folder():
+    out = subprocess.run([sys.executable, "-m", "gradcheck", "check", str(HERE / "python/needle/ops/ops_mathematic.py")],
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode == 2 and "give the checkout's folder" in out.stderr

@@ -109,6 +109,9 @@ def check_module(
     unknown = [c for c in chosen if c not in CONVENTIONS]
     if unknown:
         raise InvalidArgument(f"unknown convention {unknown[0]!r}; known conventions: {', '.join(NAMES)}.")
+    if not chosen and str(getattr(module, "__name__", "")).startswith("needle."):
+        raise InvalidArgument(f"{module.__name__} is one module of a needle package: give the checkout's folder "
+                              f"(its root, python/ or python/needle/) to check every op and the engine.")
     if not chosen:
         raise InvalidArgument(
             f"{getattr(module, '__name__', 'the code')} defines none of the functions gradcheck knows how to check "

@@ -37,7 +37,7 @@ def add_scalar''', '''    def gradient(self, out_grad: Tensor, node: Tensor):
         return Tensor(array_api.ones(out_grad.shape), dtype=out_grad.dtype, requires_grad=False)
 
 
-def add_scalar'''),
+def add_scalar''', bug='out_grad_ignored'),
     "EWiseMul gradients swapped": Mistake("EWiseMul", OPS, '''        return out_grad * rhs, out_grad * lhs
 ''', '''        return out_grad * lhs, out_grad * rhs
 '''),
@@ -74,11 +74,9 @@ def divide_scalar'''),
     "Summation's gradient broadcast without reshaping first": Mistake("Summation", OPS, '''        return broadcast_to(reshape(out_grad, tuple(shape)), node.inputs[0].shape)
 ''', '''        return broadcast_to(out_grad, node.inputs[0].shape)
 ''', bug='summation_not_reshaped'),
-    "MatMul's gradient not reduced over the batch": Mistake("MatMul", OPS, '''        if len(da.shape) > len(a.shape):
-            da = summation(da, tuple(range(len(da.shape) - len(a.shape))))
-        if len(db.shape) > len(b.shape):
-            db = summation(db, tuple(range(len(db.shape) - len(b.shape))))
-''', '', bug='gradient_not_reduced'),
+    "MatMul's gradient not reduced over the batch": Mistake("MatMul", OPS, '''        return _unbroadcast(da, a.shape), _unbroadcast(db, b.shape)
+''', '''        return da, db
+''', bug='gradient_not_reduced'),
     "Negate's gradient loses the sign": Mistake("Negate", OPS, '''        return negate(out_grad)
 ''', '''        return out_grad
 ''', bug='gradient_sign_flipped'),
@@ -120,6 +118,16 @@ ALONE = {
     "LogSumExp without the max trick overflows near 800": Mistake("LogSumExp", LOGARITHMIC, '''        top = array_api.max(Z, axis=self.axes, keepdims=True)  # the max trick: exp never overflows
 ''', '''        top = array_api.zeros_like(array_api.max(Z, axis=self.axes, keepdims=True))
 '''),
+    "Summation's gradient loops over an int axes": Mistake("Summation", OPS, '''        axes = range(len(shape)) if self.axes is None else (self.axes,) if isinstance(self.axes, int) else self.axes
+''', '''        axes = range(len(shape)) if self.axes is None else self.axes
+''', bug="summation_int_axes"),
+    "EWiseDiv's divisor gradient without out_grad": Mistake("EWiseDiv", OPS, '''        return out_grad / b, -out_grad * a / b ** 2
+''', '''        return out_grad / b, -a / b ** 2
+''', bug="out_grad_ignored"),
+    "the engine calls gradient, not gradient_as_tuple": Mistake("compute_gradient_of_variables", AUTOGRAD, '''node.op.gradient_as_tuple(node.grad, node)''',
+                                                              '''node.op.gradient(node.grad, node)''',
+                                                              ("two_layer_net", "three_layer_net"),
+                                                              bug="engine_gradient_not_tuple"),
     "EWisePow raises the exponent to the base": Mistake("EWisePow", OPS, '''        return a ** b
 ''', '''        return b ** a
 '''),

@@ -236,12 +236,16 @@ class MatMul(TensorOp):
         a, b = node.inputs
         da, db = matmul(out_grad, transpose(b)), matmul(transpose(a), out_grad)
         # batched operands: sum the gradient over the batch axes an input was broadcast along
-        if len(da.shape) > len(a.shape):
-            da = summation(da, tuple(range(len(da.shape) - len(a.shape))))
-        if len(db.shape) > len(b.shape):
-            db = summation(db, tuple(range(len(db.shape) - len(b.shape))))
-        return da, db
+        return _unbroadcast(da, a.shape), _unbroadcast(db, b.shape)
         ### END YOUR SOLUTION
+
+
+def _unbroadcast(grad, shape):
+    """Sum grad over the leading axes broadcasting added and the batch axes of size 1 it grew."""
+    lead = len(grad.shape) - len(shape)
+    grown = tuple(lead + i for i, n in enumerate(shape) if n == 1 and grad.shape[lead + i] != 1)
+    axes = tuple(range(lead)) + grown
+    return reshape(summation(grad, axes), shape) if axes else grad
 
 
 def matmul(a, b):
