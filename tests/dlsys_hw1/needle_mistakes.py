@@ -111,6 +111,10 @@ ALONE = {
         return
     visited.add(node)
 ''', '', ("compute_gradient_of_variables", "two_layer_net", "three_layer_net"), bug='topo_sort_duplicates'),
+    "find_topo_sort starts from the first output only": Mistake("find_topo_sort", AUTOGRAD, '''    for node in node_list:
+        topo_sort_dfs(node, visited, topo_order)
+''', '''    topo_sort_dfs(node_list[0], visited, topo_order)
+'''),
     "Transpose swaps every axis (np.transpose)": Mistake("Transpose", OPS, '''        i, j = self.axes if self.axes is not None else (a.ndim - 2, a.ndim - 1)
         return array_api.swapaxes(a, i, j)
 ''', '''        return array_api.transpose(a)
