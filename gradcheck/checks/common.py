@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import contextlib
-import re
 import contextvars
 import inspect
+import re
 import zlib
 from dataclasses import dataclass, replace
 from typing import Any, Callable, Iterator, Mapping, NamedTuple, Sequence
@@ -356,8 +356,6 @@ def fd_records(label: str, given: np.ndarray, estimate: Any, tolerance: Toleranc
     return records
 
 
-
-
 # What a handout's Cython extension (fast_layers' im2col_cython) missing looks like when code calls it. Not a
 # gradient bug, and no seed settles it: such a check is INCONCLUSIVE with the build command as its advice.
 EXTENSION = re.compile(r"cython|im2col", re.IGNORECASE)
@@ -385,7 +383,8 @@ def handout_shape(given: np.ndarray, truth: np.ndarray, name: str) -> tuple[np.n
     except ValueError:
         aligned = False
     if np.shape(given) != np.shape(truth) and aligned:
-        return np.reshape(given, np.shape(truth)), f"; {name} returned as {np.shape(given)}, the handout's {np.shape(truth)}"
+        said = f"; {name} returned as {np.shape(given)}, the handout's {np.shape(truth)}"
+        return np.reshape(given, np.shape(truth)), said
     return given, ""
 
 
@@ -406,7 +405,8 @@ def model_differences(label: str, fresh: Callable[[], Any], key: str, params: Ma
     """
     def own_loss(value: np.ndarray) -> float:
         model = fresh()
-        model.params = {**{k: v.copy() for k, v in params.items()}, key: value}  # assigned whole: a graded model lives in its sandbox
+        # assigned whole, not entry by entry: a graded model lives in its sandbox
+        model.params = {**{k: v.copy() for k, v in params.items()}, key: value}
         return float(np.reshape(np.asarray(loss(model)[0], dtype=np.float64), ()))
 
     rng = np.random.default_rng([ctx.get("seed") or 0, zlib.crc32(key.encode())])
