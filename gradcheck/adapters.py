@@ -187,11 +187,11 @@ def load(spec: str) -> tuple[Any, str | None]:
     target, _, attribute = spec.partition(":")
     path = pathlib.Path(target)
     if path.is_dir():
-        package = next((p for p in (path / "python" / "needle", path / "needle", path) if (p / "__init__.py").is_file()), None)
+        package = importing.needle_package(path)
         if package is None:
             raise LoadError(f"{target} is a folder: give a .py file, or a DLSys hw1 checkout (a folder holding "
                             f"python/needle/__init__.py, or the needle folder itself).")
-        path = package / "__init__.py"
+        path = pathlib.Path(package)
     try:
         if path.suffix == ".py" or path.exists():
             if not path.is_file():

@@ -78,8 +78,17 @@ def is_stub(value: Any) -> bool:
     A function whose source cannot be read is never called a stub.
     """
     try:
-        tree = ast.parse(textwrap.dedent(inspect.getsource(value)))
-    except (OSError, TypeError, SyntaxError):
+        source = inspect.getsource(value)
+    except (OSError, TypeError):
+        return False
+    return is_stub_source(source)
+
+
+def is_stub_source(source: str) -> bool:
+    """:func:`is_stub` of a function's or class's source text (a sandboxed submission sends its sources)."""
+    try:
+        tree = ast.parse(textwrap.dedent(source))
+    except SyntaxError:
         return False
     node = tree.body[0] if tree.body else None
     if isinstance(node, ast.ClassDef):

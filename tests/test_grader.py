@@ -245,8 +245,6 @@ CHECK = "[[check]]\nfile = 'a.py'\nconvention = 'nn_epoch'\n"
         ("[assignment]\nseed = 1\n" + CHECK + CHECK, "two checks share the name 'nn_epoch'"),
         ("[assignment]\nseed_file = 'missing'\n" + CHECK, "seed_file missing: cannot read"),
         ("[assignment\n", "not valid TOML"),
-        ("[assignment]\nseed = 1\n[[check]]\nfile = 'python/needle/__init__.py'\nconvention = 'needle'\n",
-         "convention 'needle' is checked by `gradcheck check` but cannot be graded in the sandbox yet"),
     ],
 )
 def test_a_bad_spec_is_refused_with_the_file_check_and_key(tmp_path, text, message):

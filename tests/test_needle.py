@@ -6,6 +6,7 @@ tests/dlsys_hw1/needle_mistakes.py edits a copy of it.
 
 from __future__ import annotations
 
+import json
 import pathlib
 import shutil
 import subprocess
@@ -187,3 +188,72 @@ def test_one_file_of_the_package_is_pointed_to_its_folder():
     out = subprocess.run([sys.executable, "-m", "gradcheck", "check", str(HERE / "python/needle/ops/ops_mathematic.py")],
                          capture_output=True, text=True, timeout=300)
     assert out.returncode == 2 and "give the checkout's folder" in out.stderr
+
+
+GRADING_SPEC = """
+[assignment]
+name = "hw1"
+seed = 2468
+time_limit = 120
+
+[[check]]
+name = "needle"
+file = "{file}"
+convention = "needle"
+weight = 10
+"""
+# a package that rewrites the grader's calls into it, in its own process, to look like it has nothing to check
+CLAIMS_NOTHING = '''
+import sys as _sys
+_calls = _sys.modules.get("needle_calls")
+if _calls is not None:
+    _calls.inventory = lambda ndl, ops, engine: {"present": True, "name": "needle", "ops": {}, "engine": {}}
+'''
+
+
+def test_a_needle_checkout_is_graded_op_by_op_in_the_sandbox_and_every_hw1_op_is_asked_for(tmp_path):
+    submissions, out = tmp_path / "submissions", tmp_path / "graded"
+    checkout(submissions / "correct")
+    checkout(submissions / "sign", {k: GRADIENTS[k] for k in ("EWiseDiv's divisor gradient with the wrong sign",)})
+    ops = "python/needle/ops/ops_mathematic.py"
+    stub = "        raise NotImplementedError()\n"
+    checkout(submissions / "no_pow", {"EWisePow not done": Mistake("EWisePow", ops, "        return a ** b\n", stub)})
+    checkout(submissions / "no_matmul", {"MatMul not done": Mistake("MatMul", ops, "        return a @ b\n", stub)._replace(
+        correct="        ### BEGIN YOUR SOLUTION\n        return a @ b\n", wrong="        ### BEGIN YOUR SOLUTION\n" + stub)})
+    checkout(submissions / "claims_nothing")
+    init = submissions / "claims_nothing" / "python/needle/__init__.py"
+    init.write_text(init.read_text() + CLAIMS_NOTHING)
+    spec = tmp_path / "spec.toml"
+    spec.write_text(GRADING_SPEC.format(file="."))
+    done = subprocess.run([sys.executable, "-m", "gradcheck", "grade", str(submissions), "--spec", str(spec), "--batch",
+                           str(out), "--jobs", "2"], capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stderr
+    scores = dict(line.split(",")[:2] for line in (out / "summary.csv").read_text().splitlines()[1:])
+    outputs = {name: json.loads((out / name / "results.json").read_text())["tests"][0]["output"] for name in scores}
+    # EWisePow is optional in hw1: left undone, it costs nothing; every op hw1 asks for is needed for the marks
+    assert scores == {"claims_nothing": "0", "correct": "10", "no_matmul": "0", "no_pow": "10", "sign": "0"}, outputs
+    assert "PASS         find_topo_sort" in outputs["correct"] and "PASS         MatMul" in outputs["correct"]
+    failing = lambda name: {line.split()[1].rstrip(":") for line in outputs[name].splitlines()
+                            if line.startswith("    FAIL")}
+    assert failing("sign") == {"EWiseDiv"}, outputs["sign"]  # the seed's networks do not divide by a Tensor
+    assert "an op's gradient has the wrong sign" in outputs["sign"]
+    assert "MatMul is still the handout stub: this assignment asks for it" in outputs["no_matmul"]
+    assert failing("claims_nothing") >= {"EWiseAdd", "MatMul", "find_topo_sort", "compute_gradient_of_variables"}
+    assert "EWiseAdd is missing: this assignment asks for it" in outputs["claims_nothing"]
+
+
+def test_a_grading_spec_names_the_checkouts_folder_and_a_folder_without_needle_is_a_zero_that_says_so(tmp_path):
+    submission, out = tmp_path / "submission", tmp_path / "results.json"
+    checkout(submission)
+    (submission / "notes").mkdir()
+    spec = tmp_path / "spec.toml"
+    spec.write_text(GRADING_SPEC.format(file="python/needle")
+                    + '[[check]]\nname = "elsewhere"\nfile = "notes"\nconvention = "needle"\n')
+    done = subprocess.run([sys.executable, "-m", "gradcheck", "grade", str(submission), "--spec", str(spec),
+                           "--gradescope", str(out)], capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    tests = {t["name"]: t for t in json.loads(out.read_text())["tests"]}
+    assert tests["needle"]["score"] == 10, tests["needle"]["output"][:2000]
+    assert tests["elsewhere"]["score"] == 0
+    assert "notes holds no needle package: the checkout's python/needle/__init__.py was not found there" in (
+        tests["elsewhere"]["output"])

@@ -17,11 +17,14 @@ on graphs made of gradcheck's own ops, subclasses of the student's
 ``TensorOp`` whose compute and gradient are known, so a wrong op cannot be
 mistaken for a wrong engine: a diamond (a node used twice), and a longer
 chain that reuses its input at several depths.
+
+Every call into the student's package goes through
+:mod:`gradcheck.grader.needle_calls`, which answers with plain arrays: here
+in this process, or in the grader's sandbox, where the Tensors stay.
 """
 
 from __future__ import annotations
 
-import inspect
 import os
 import types
 from dataclasses import dataclass
@@ -33,6 +36,7 @@ from gradcheck import adapters, diagnose, equations, finite_diff, layer_oracle
 from gradcheck.checks.common import YOURS, not_run
 from gradcheck.checks.result import CheckResult, settle
 from gradcheck.compare import Comparison, compare, failed
+from gradcheck.grader import needle_calls
 
 ORACLE = "JAX (float64)"
 FD = "finite differences of your compute"
@@ -47,9 +51,10 @@ class Case:
     """One call of an op: its inputs (float64 arrays), how to call it, what JAX computes, and a label."""
 
     arrays: tuple[np.ndarray, ...]
-    call: Callable[..., Any]  # (ops module, *Tensors) -> the output Tensor
     reference: Callable[..., Any]  # jax.numpy function of the arrays
     context: str
+    args: tuple = ()  # ops.<function>(*Tensors, *args, **kwargs)
+    kwargs: dict | None = None
 
 
 # (catalog id, the gradients it predicts by input name, the cause and fix in this op's words or None)
@@ -89,60 +94,56 @@ def _jnp() -> Any:
     return layer_oracle._np()
 
 
-def _elementwise(function: str, kind: str) -> Callable[[np.random.Generator], list[Case]]:
+def _elementwise(kind: str) -> Callable[[np.random.Generator], list[Case]]:
     def draw(rng: np.random.Generator) -> list[Case]:
         a = _positive(rng, 3, 4) if kind in ("pow", "div") else _normal(rng, 3, 4)
         b = _positive(rng, 3, 4) if kind in ("pow", "div") else _normal(rng, 3, 4)
         reference = {"add": lambda x, y: x + y, "mul": lambda x, y: x * y, "div": lambda x, y: x / y,
                      "pow": lambda x, y: x ** y}[kind]
-        return [Case((a, b), lambda ops, x, y: getattr(ops, function)(x, y), reference, "a 3×4, b 3×4")]
+        return [Case((a, b), reference, "a 3×4, b 3×4")]
     return draw
 
 
-def _scalar(function: str, kind: str, scalar: float) -> Callable[[np.random.Generator], list[Case]]:
+def _scalar(kind: str, scalar: float) -> Callable[[np.random.Generator], list[Case]]:
     def draw(rng: np.random.Generator) -> list[Case]:
         a = _normal(rng, 3, 4)
         reference = {"add": lambda x: x + scalar, "mul": lambda x: x * scalar, "div": lambda x: x / scalar,
                      "pow": lambda x: x ** scalar}[kind]
-        return [Case((a,), lambda ops, x: getattr(ops, function)(x, scalar), reference, f"a 3×4, scalar {scalar:g}")]
+        return [Case((a,), reference, f"a 3×4, scalar {scalar:g}", (scalar,))]
     return draw
 
 
-def _unary(function: str, reference: Callable[[Any], Any], values: Callable[..., np.ndarray]) -> Callable:
+def _unary(reference: Callable[[Any], Any], values: Callable[..., np.ndarray]) -> Callable:
     def draw(rng: np.random.Generator) -> list[Case]:
-        return [Case((values(rng, 3, 4),), lambda ops, x: getattr(ops, function)(x), reference, "a 3×4"),
-                Case((values(rng, 2, 3, 2),), lambda ops, x: getattr(ops, function)(x), reference, "a 2×3×2")]
+        return [Case((values(rng, 3, 4),), reference, "a 3×4"), Case((values(rng, 2, 3, 2),), reference, "a 2×3×2")]
     return draw
 
 
 def _transpose_cases(rng: np.random.Generator) -> list[Case]:
     swap = lambda i, j: (lambda x: _jnp().swapaxes(x, i, j))
-    return [Case((_normal(rng, 2, 3, 4),), lambda ops, x: ops.transpose(x), swap(-2, -1),
-                 "a 2×3×4, axes None (the last two)"),
-            Case((_normal(rng, 2, 3, 4),), lambda ops, x: ops.transpose(x, axes=(0, 2)), swap(0, 2), "a 2×3×4, axes (0, 2)"),
-            Case((_normal(rng, 3, 4),), lambda ops, x: ops.transpose(x), swap(0, 1), "a 3×4, axes None")]
+    return [Case((_normal(rng, 2, 3, 4),), swap(-2, -1), "a 2×3×4, axes None (the last two)"),
+            Case((_normal(rng, 2, 3, 4),), swap(0, 2), "a 2×3×4, axes (0, 2)", kwargs={"axes": (0, 2)}),
+            Case((_normal(rng, 3, 4),), swap(0, 1), "a 3×4, axes None")]
 
 
 def _reshape_cases(rng: np.random.Generator) -> list[Case]:
-    return [Case((_normal(rng, 2, 3, 4),), lambda ops, x: ops.reshape(x, (6, 4)), lambda x: x.reshape(6, 4),
-                 "a 2×3×4 to (6, 4)"),
-            Case((_normal(rng, 3, 4),), lambda ops, x: ops.reshape(x, (2, 1, 6)), lambda x: x.reshape(2, 1, 6),
-                 "a 3×4 to (2, 1, 6)")]
+    return [Case((_normal(rng, 2, 3, 4),), lambda x: x.reshape(6, 4), "a 2×3×4 to (6, 4)", ((6, 4),)),
+            Case((_normal(rng, 3, 4),), lambda x: x.reshape(2, 1, 6), "a 3×4 to (2, 1, 6)", ((2, 1, 6),))]
 
 
 def _broadcast_cases(rng: np.random.Generator) -> list[Case]:
     cases = []
     for shape, to in (((3, 1), (3, 4)), ((1, 4), (3, 4)), ((3, 1), (2, 3, 4)), ((4,), (2, 3, 4))):
-        cases.append(Case((_normal(rng, *shape),), lambda ops, x, to=to: ops.broadcast_to(x, to),
-                          lambda x, to=to: _jnp().broadcast_to(x, to), f"a {'×'.join(map(str, shape))} to {to}"))
+        cases.append(Case((_normal(rng, *shape),), lambda x, to=to: _jnp().broadcast_to(x, to),
+                          f"a {'×'.join(map(str, shape))} to {to}", (to,)))
     return cases
 
 
 def _summation_cases(rng: np.random.Generator) -> list[Case]:
     cases = []
     for shape, axes in (((3, 4), None), ((3, 4), 1), ((2, 3, 4), (0, 2)), ((2, 3, 4), (1,))):
-        cases.append(Case((_normal(rng, *shape),), lambda ops, x, axes=axes: ops.summation(x, axes=axes),
-                          lambda x, axes=axes: _jnp().sum(x, axis=axes), f"a {'×'.join(map(str, shape))}, axes {axes}"))
+        cases.append(Case((_normal(rng, *shape),), lambda x, axes=axes: _jnp().sum(x, axis=axes),
+                          f"a {'×'.join(map(str, shape))}, axes {axes}", kwargs={"axes": axes}))
     return cases
 
 
@@ -150,7 +151,7 @@ def _matmul_cases(rng: np.random.Generator) -> list[Case]:
     cases = []
     for a, b in (((3, 4), (4, 5)), ((2, 3, 4), (4, 5)), ((3, 4), (2, 4, 5)), ((2, 3, 4), (2, 4, 5)),
                  ((2, 3, 4), (1, 4, 5)), ((1, 3, 4), (2, 4, 5))):  # a batch axis of size 1 broadcast, either side
-        cases.append(Case((_normal(rng, *a), _normal(rng, *b)), lambda ops, x, y: ops.matmul(x, y), lambda x, y: x @ y,
+        cases.append(Case((_normal(rng, *a), _normal(rng, *b)), lambda x, y: x @ y,
                           f"a {'×'.join(map(str, a))}, b {'×'.join(map(str, b))}"))
     return cases
 
@@ -167,77 +168,73 @@ def _logsumexp_cases(rng: np.random.Generator) -> list[Case]:
     lse = layer_oracle._jax().scipy.special.logsumexp
     cases = []
     for shape, axes, shift in (((3, 4), (1,), 0.0), ((2, 3, 4), (0, 2), 0.0), ((3, 4), None, 0.0), ((3, 4), (1,), 800.0)):
-        cases.append(Case((_normal(rng, *shape) + shift,), lambda ops, x, axes=axes: ops.logsumexp(x, axes=axes),
-                          lambda x, axes=axes: lse(x, axis=axes),
-                          f"a {'×'.join(map(str, shape))}{' near 800' if shift else ''}, axes {axes}"))
+        cases.append(Case((_normal(rng, *shape) + shift,), lambda x, axes=axes: lse(x, axis=axes),
+                          f"a {'×'.join(map(str, shape))}{' near 800' if shift else ''}, axes {axes}",
+                          kwargs={"axes": axes}))
     return cases
 
 
 OPS: tuple[Op, ...] = (
-    Op("EWiseAdd", "add", _elementwise("add", "add")),
-    Op("AddScalar", "add_scalar", _scalar("add_scalar", "add", 1.5)),
-    Op("EWiseMul", "multiply", _elementwise("multiply", "mul")),
-    Op("MulScalar", "mul_scalar", _scalar("mul_scalar", "mul", -1.5)),
-    Op("PowerScalar", "power_scalar", _scalar("power_scalar", "pow", 3),  # not 0: its gradient is then 0 either way
+    Op("EWiseAdd", "add", _elementwise("add")),
+    Op("AddScalar", "add_scalar", _scalar("add", 1.5)),
+    Op("EWiseMul", "multiply", _elementwise("mul")),
+    Op("MulScalar", "mul_scalar", _scalar("mul", -1.5)),
+    Op("PowerScalar", "power_scalar", _scalar("pow", 3),  # not 0: its gradient is then 0 either way
        lambda case, g, t: [("power_exponent_factor_missing", {"a": t[0] / 3}, None, None)]),
-    Op("EWisePow", "power", _elementwise("power", "pow")),
-    Op("EWiseDiv", "divide", _elementwise("divide", "div"), _sign("EWiseDiv", "b", "∂(a/b)/∂b = −a/b²: -out_grad * a / b ** 2")),
-    Op("DivScalar", "divide_scalar", _scalar("divide_scalar", "div", 2.5)),
+    Op("EWisePow", "power", _elementwise("pow")),
+    Op("EWiseDiv", "divide", _elementwise("div"), _sign("EWiseDiv", "b", "∂(a/b)/∂b = −a/b²: -out_grad * a / b ** 2")),
+    Op("DivScalar", "divide_scalar", _scalar("div", 2.5)),
     Op("Transpose", "transpose", _transpose_cases),
     Op("Reshape", "reshape", _reshape_cases),
     Op("BroadcastTo", "broadcast_to", _broadcast_cases),
     Op("Summation", "summation", _summation_cases),
     Op("MatMul", "matmul", _matmul_cases),
-    Op("Negate", "negate", _unary("negate", lambda x: -x, _normal), _sign("Negate", "a", "negate(out_grad)")),
-    Op("Log", "log", _unary("log", lambda x: _jnp().log(x), _positive),
+    Op("Negate", "negate", _unary(lambda x: -x, _normal), _sign("Negate", "a", "negate(out_grad)")),
+    Op("Log", "log", _unary(lambda x: _jnp().log(x), _positive),
        lambda case, g, t: [("log_gradient_of_output", {"a": g / np.log(case.arrays[0])}, None, None)]),
-    Op("Exp", "exp", _unary("exp", lambda x: _jnp().exp(x), _normal)),
-    Op("ReLU", "relu", _unary("relu", lambda x: _jnp().maximum(x, 0.0), _clear)),
+    Op("Exp", "exp", _unary(lambda x: _jnp().exp(x), _normal)),
+    Op("ReLU", "relu", _unary(lambda x: _jnp().maximum(x, 0.0), _clear)),
     # hw2's, checked when the package defines them
-    Op("Tanh", "tanh", _unary("tanh", lambda x: _jnp().tanh(x), _normal)),
+    Op("Tanh", "tanh", _unary(lambda x: _jnp().tanh(x), _normal)),
     Op("LogSumExp", "logsumexp", _logsumexp_cases),
 )
 ENGINE_FUNCTIONS = ("find_topo_sort", "compute_gradient_of_variables")
 
 
+def _inventory(calls: Any) -> dict:
+    return calls.inventory([op.name for op in OPS], list(ENGINE_FUNCTIONS))
+
+
 def present(module: Any) -> bool:
     """Whether ``module`` is a needle package: ``ops`` and an ``autograd`` with ``Tensor`` and ``TensorOp``."""
-    autograd = getattr(module, "autograd", None)
-    return getattr(module, "ops", None) is not None and all(
-        isinstance(getattr(autograd, n, None), type) for n in ("Tensor", "TensorOp"))
+    return bool(needle_calls.inventory(module, (), ())["present"])
+
+
+def _implemented(found: dict) -> dict[str, bool]:
+    from gradcheck.coverage import is_stub_source
+
+    done = {}
+    for name, methods in found["ops"].items():  # a method whose source cannot be read is never called a stub
+        done[name] = not any(m is False or (isinstance(m, str) and is_stub_source(m)) for m in methods.values())
+    for name, source in found["engine"].items():
+        done[name] = not (isinstance(source, str) and is_stub_source(source))
+    return done
 
 
 def implemented(module: Any) -> dict[str, bool]:
     """Every op and engine function of hw1 the package defines, and whether it is more than the handout's stub."""
-    from gradcheck.coverage import is_stub
-
-    found = {}
-    for op in OPS:
-        cls = getattr(module.ops, op.name, None)
-        if isinstance(cls, type):
-            methods = [getattr(cls, m, None) for m in ("compute", "gradient")]
-            found[op.name] = not any(m is None or is_stub(m) for m in methods)
-    for name in ENGINE_FUNCTIONS:
-        fn = getattr(module.autograd, name, None)
-        if callable(fn):
-            found[name] = not is_stub(fn)
-    return found
+    return _implemented(_inventory(needle_calls.Calls(module)))
 
 
-def _handouts_own_pow(cls: type) -> bool:
+def _handouts_own_pow(source: Any) -> bool:
     """Whether EWisePow.gradient is the 2023 handout's given code, which raises on every call (courses.md)."""
-    try:
-        source = inspect.getsource(cls.gradient)
-    except (OSError, TypeError):
-        return False
-    return "isinstance(node.inputs[0], NDArray)" in source and "raise ValueError" in source
+    return isinstance(source, str) and "isinstance(node.inputs[0], NDArray)" in source and "raise ValueError" in source
 
 
-def _numpy(value: Any, what: str) -> np.ndarray | str:
+def _read(calls: Any, value: Any, what: str) -> np.ndarray | str:
     """A Tensor's (or an array's) values as float64, or why they cannot be read."""
     try:
-        data = value.realize_cached_data() if hasattr(value, "realize_cached_data") else value
-        data = data.numpy() if hasattr(data, "numpy") and not isinstance(data, np.ndarray) else data
+        data = calls.values(value)
     except Exception as exc:
         return f"reading {what} raised {adapters.describe_exception(exc)}"
     got = adapters.as_float_array(data)
@@ -255,20 +252,17 @@ def _reference(case: Case, rng: np.random.Generator,
     return np.asarray(out), (out_grad, *(np.asarray(g) for g in back(np.asarray(out_grad, np.float64))))
 
 
-def _op_records(module: Any, op: Op, case: Case, rng: np.random.Generator,
-               seed: int) -> tuple[list[Comparison], tuple | None]:
+def _op_records(calls: Any, op: Op, case: Case, rng: np.random.Generator,
+                seed: int) -> tuple[list[Comparison], tuple | None]:
     """One case of one op: compute against JAX, gradient against jax.vjp and differences of compute.
 
     Returns the records and what naming the mistake needs (None when the gradient gave nothing to test).
     """
-    Tensor = module.autograd.Tensor
     ctx = dict(problem=f"{op.name}: {case.context}", seed=seed)
     expected, truth = _reference(case, rng)
     names = ("a", "b")[:len(case.arrays)]
     try:
-        inputs = [Tensor(a.copy(), dtype="float64") for a in case.arrays]
-        with np.errstate(all="ignore"):
-            node = case.call(module.ops, *inputs)
+        node = calls.apply(op.function, list(case.arrays), list(case.args), dict(case.kwargs or {}))
     except Exception as exc:
         why = f"your {op.function}(…) raised {adapters.describe_exception(exc)}"
         found = (diagnose.known("summation_int_axes", f"{case.context}: {adapters.describe_exception(exc)[:120]}")
@@ -277,7 +271,7 @@ def _op_records(module: Any, op: Op, case: Case, rng: np.random.Generator,
                                         found)] + [
             not_run(f"{op.name} gradient {n}", a.shape, f"{op.name} gave no node to go back through", ctx, ORACLE)
             for n, a in zip(names, case.arrays)], None
-    out = _numpy(node, f"{op.function}(…)'s output")
+    out = _read(calls, node, f"{op.function}(…)'s output")
     records = [failed(f"{op.name} out", expected.shape, out, witnesses=(YOURS, ORACLE), **ctx) if isinstance(out, str)
                else compare(out, expected, tensor=f"{op.name} out", witnesses=(YOURS, ORACLE), **ctx)]
     shape = case.arrays[0].shape
@@ -287,11 +281,11 @@ def _op_records(module: Any, op: Op, case: Case, rng: np.random.Generator,
                                   f"{np.shape(out)}, every axis reversed"))
     out_grad, truth = truth[0], truth[1:]
     try:
-        with np.errstate(all="ignore"):
-            given = tuple(node.op.gradient_as_tuple(Tensor(out_grad.copy(), dtype="float64", requires_grad=False), node))
+        given = tuple(calls.gradient(node, out_grad))
     except Exception as exc:
-        why = f"your {op.name}.gradient raised {adapters.describe_exception(exc)}"
-        if isinstance(exc, NotImplementedError):
+        said = adapters.describe_exception(exc)
+        why = f"your {op.name}.gradient raised {said}"
+        if said.startswith("NotImplementedError"):
             why += " (an op it calls is not implemented yet)"
         found = (diagnose.known("summation_not_reshaped", f"broadcasting out_grad of shape {out_grad.shape} to "
                                 f"{case.arrays[0].shape} failed: {case.context}")
@@ -299,7 +293,7 @@ def _op_records(module: Any, op: Op, case: Case, rng: np.random.Generator,
                  diagnose.known("gradient_not_reduced", f"reshaping out_grad's {out_grad.size} entries to the input's "
                                 f"shape {case.arrays[0].shape} failed: {case.context}")
                  if op.name == "BroadcastTo" and "reshape" in why else
-                 diagnose.known("summation_int_axes", f"{case.context}: {why.split(' raised ', 1)[-1][:120]}")
+                 diagnose.known("summation_int_axes", f"{case.context}: {said[:120]}")
                  if op.name == "Summation" and "'int'" in why and "axes 1" in case.context else None)
         return records + [diagnose.with_diagnosis(failed(f"{op.name} gradient {n}", t.shape, why, witnesses=(YOURS, ORACLE),
                                                          equation=VJP, **ctx), found)
@@ -311,7 +305,7 @@ def _op_records(module: Any, op: Op, case: Case, rng: np.random.Generator,
     forward_failed = records[0].failed
     start, grads = len(records), {}
     for i, (n, g, t) in enumerate(zip(names, given, truth)):
-        got = _numpy(g, f"{op.name}.gradient's {n}")
+        got = _read(calls, g, f"{op.name}.gradient's {n}")
         label = f"{op.name} gradient {n}"
         if isinstance(got, str):
             records.append(failed(label, t.shape, got, witnesses=(YOURS, ORACLE), equation=VJP, **ctx))
@@ -319,7 +313,7 @@ def _op_records(module: Any, op: Op, case: Case, rng: np.random.Generator,
         grads[n] = got
         judged = [compare(got, t, tensor=label, witnesses=(YOURS, ORACLE), equation=VJP, **ctx)]
         if not forward_failed:  # differences of a wrong compute say nothing about the gradient
-            judged += _differences(node.op, case.arrays, i, out_grad, got, label, ctx)
+            judged += _differences(calls, node, case.arrays, i, out_grad, got, label, ctx)
         reduced = _reduced(got, t.shape)
         if reduced is not None and judged[0].failed and np.allclose(reduced, t, rtol=1e-6, atol=1e-9 * np.max(np.abs(t))):
             found = diagnose.known("gradient_not_reduced", f"your gradient of {n} has shape {got.shape}; summed over the "
@@ -369,17 +363,16 @@ def _diagnosed(op: Op, records: list[Comparison], pending: list[tuple]) -> list[
     return records
 
 
-def _differences(op: Any, arrays: tuple[np.ndarray, ...], i: int, out_grad: np.ndarray, got: np.ndarray, label: str,
-                 ctx: dict) -> list[Comparison]:
+def _differences(calls: Any, node: Any, arrays: tuple[np.ndarray, ...], i: int, out_grad: np.ndarray, got: np.ndarray,
+                 label: str, ctx: dict) -> list[Comparison]:
     """``got`` against central differences of ⟨out_grad, op.compute(…)⟩ in input ``i``, entry by entry."""
-    # ⟨out_grad, out⟩ rounds on the scale of Σ|out_grad·out|: offset by it so the rounding estimate sees it
-    def compute(x: np.ndarray) -> np.ndarray:  # on copies: a compute that writes into its inputs spoils nothing
-        return np.asarray(op.compute(*[a.copy() for a in arrays[:i]], x.copy(), *[a.copy() for a in arrays[i + 1:]]),
-                          np.float64)
+    def compute(x: np.ndarray) -> np.ndarray:  # the op's compute on copies of the inputs, x in place of input i
+        return np.asarray(calls.compute(node, [*arrays[:i], x, *arrays[i + 1:]]), np.float64)
 
     try:
+        # ⟨out_grad, out⟩ rounds on the scale of Σ|out_grad·out|: offset by it so the rounding estimate sees it
+        offset = float(np.sum(np.abs(out_grad * compute(arrays[i]))))
         with np.errstate(all="ignore"):
-            offset = float(np.sum(np.abs(out_grad * compute(arrays[i]))))
             estimate = finite_diff.gradient(lambda x: float(np.sum(compute(x) * out_grad)) + offset, arrays[i],
                                             method="richardson", truncation=True)
     except Exception as exc:
@@ -392,121 +385,55 @@ def _differences(op: Any, arrays: tuple[np.ndarray, ...], i: int, out_grad: np.n
 
 
 # ---------------------------------------------------------------------------
-# The engine, on gradcheck's own ops
+# The engine, on known ops (needle_calls.reference_ops)
 
 
-def _reference_ops(autograd: Any) -> dict[str, type]:
-    """Ops whose compute and gradient gradcheck knows, built on the student's TensorOp (numpy inside)."""
-    TensorOp = autograd.TensorOp
-
-    class Add(TensorOp):
-        def compute(self, a, b):
-            return a + b
-
-        def gradient(self, out_grad, node):
-            return out_grad, out_grad
-
-    class Mul(TensorOp):
-        def compute(self, a, b):
-            return a * b
-
-        def gradient(self, out_grad, node):
-            a, b = node.inputs
-            return Mul()(out_grad, b), Mul()(out_grad, a)
-
-    class Sin(TensorOp):
-        def compute(self, a):
-            return np.sin(a)
-
-        def gradient(self, out_grad, node):
-            return Mul()(out_grad, Cos()(node.inputs[0]))
-
-    class Cos(TensorOp):
-        def compute(self, a):
-            return np.cos(a)
-
-        def gradient(self, out_grad, node):
-            return Mul()(out_grad, Scale(-1.0)(Sin()(node.inputs[0])))
-
-    class Scale(TensorOp):
-        def __init__(self, factor):
-            self.factor = factor
-
-        def compute(self, a):
-            return a * self.factor
-
-        def gradient(self, out_grad, node):
-            return Scale(self.factor)(out_grad)
-
-    return {"add": Add, "mul": Mul, "sin": Sin, "cos": Cos, "scale": Scale}
-
-
-def _graphs(ref: dict[str, type]) -> list[tuple[str, Callable[[Any], Any], Callable[[Any], Any]]]:
-    """(description, the graph on a leaf with gradcheck's ops, the same function in jax.numpy)."""
-    add, mul, sin, scale = ref["add"], ref["mul"], ref["sin"], ref["scale"]
-    jnp = _jnp()
-
-    def diamond(x):
-        s = sin()(x)
-        return mul()(s, scale(2.0)(s))  # s is used twice: its gradient must add both uses
-
-    def chain(x):
-        h = x
-        for _ in range(3):
-            h = add()(sin()(h), scale(0.5)(x))  # x is used again at every depth
-        return mul()(h, h)
-
-    return [("a diamond: s = sin x, out = s · 2s", diamond, lambda x: jnp.sin(x) * 2 * jnp.sin(x)),
-            ("a chain reusing x at three depths: h ← sin h + x/2, out = h²", chain,
-             lambda x: _chain(jnp, x))]
-
-
-def _chain(jnp: Any, x: Any) -> Any:
-    h = x
+def _chain(x: Any) -> Any:
+    jnp, h = _jnp(), x
     for _ in range(3):
         h = jnp.sin(h) + 0.5 * x
     return h * h
 
 
-def _engine_records(module: Any, run: set[str], rng: np.random.Generator, seed: int) -> list[Comparison]:
-    autograd = module.autograd
-    Tensor = autograd.Tensor
-    ref = _reference_ops(autograd)
+# (graph in needle_calls.GRAPHS, description, the same function in jax.numpy)
+GRAPHS = (("diamond", "a diamond: s = sin x, out = s · 2s", lambda x: _jnp().sin(x) * 2 * _jnp().sin(x)),
+          ("chain", "a chain reusing x at three depths: h ← sin h + x/2, out = h²", _chain))
+
+
+def _engine_records(calls: Any, run: set[str], rng: np.random.Generator, seed: int) -> list[Comparison]:
     records: list[Comparison] = []
-    for description, graph, reference in _graphs(ref):
+    for name, description, reference in GRAPHS:
         ctx = dict(problem=f"engine: {description}", seed=seed)
         x0 = _normal(rng, 3, 2)
         out_grad = _f32(rng.standard_normal(x0.shape))
         try:
-            x = Tensor(x0.copy(), dtype="float64")
-            out = graph(x)
+            x, out = calls.graph(name, x0)
         except Exception as exc:
             why = f"building the graph with your Tensor and TensorOp raised {adapters.describe_exception(exc)}"
             return records + [failed("engine", x0.shape, why, witnesses=(YOURS, ORACLE), **ctx)]
-        sort = _topo_record(autograd, [out], ctx)
+        sort = _topo_record(calls, [out], ctx)
         if "find_topo_sort" in run:  # a list of outputs: the sort must start from every one of them
-            second = ref["scale"](3.0)(ref["sin"]()(x))
-            records.append(_topo_record(autograd, [out, second], dict(ctx, problem=ctx["problem"] + ", and a second "
-                                                                       "output 3 sin x")))
-        if "find_topo_sort" in run:
+            _, second = calls.graph("second", x)
+            records.append(_topo_record(calls, [out, second], dict(ctx, problem=ctx["problem"] + ", and a second "
+                                                                  "output 3 sin x")))
             records.append(sort)
         if "compute_gradient_of_variables" in run:
             truth = np.asarray(layer_oracle._jax().vjp(reference, x0)[1](out_grad)[0])
             label = "compute_gradient_of_variables x.grad"
             try:  # on the graph itself: the gradients land in its leaves' .grad
-                autograd.compute_gradient_of_variables(out, Tensor(out_grad.copy(), dtype="float64", requires_grad=False))
-                got = _numpy(x.grad, "x.grad") if getattr(x, "grad", None) is not None else "x.grad was not set"
+                grad = calls.backward(out, x, out_grad)
+                got = "x.grad was not set" if grad is None else _read(calls, grad, "x.grad")
             except Exception as exc:
                 got = f"your compute_gradient_of_variables raised {adapters.describe_exception(exc)}"
             record = (failed(label, x0.shape, got, witnesses=(YOURS, ORACLE), equation=ENGINE, **ctx) if isinstance(got, str)
                       else compare(got, truth, tensor=label, witnesses=(YOURS, ORACLE), equation=ENGINE, **ctx))
             if record.failed:
-                record = diagnose.with_diagnosis(record, _engine_diagnosis(sort, got, out, out_grad, Tensor))
+                record = diagnose.with_diagnosis(record, _engine_diagnosis(calls, sort, got, out, out_grad))
             records.append(record)
     return records
 
 
-def _engine_diagnosis(sort: Comparison, got: Any, out: Any, out_grad: np.ndarray, Tensor: type) -> diagnose.Diagnosis | None:
+def _engine_diagnosis(calls: Any, sort: Comparison, got: Any, out: Any, out_grad: np.ndarray) -> diagnose.Diagnosis | None:
     """Why x.grad is wrong: the sort listing a node twice, or one use of x kept instead of the sum of all."""
     if sort.bug == "topo_sort_duplicates":
         return diagnose.known("topo_sort_duplicates", "compute_gradient_of_variables follows your find_topo_sort")
@@ -514,72 +441,45 @@ def _engine_diagnosis(sort: Comparison, got: Any, out: Any, out_grad: np.ndarray
         return (diagnose.known("engine_gradient_not_tuple", "zipping an op's gradient with its inputs raised: "
                                + got.split(" raised ", 1)[-1][:160])
                 if "'Tensor' object is not iterable" in got else None)
-    kept = _backprop(out, out_grad, Tensor, accumulate=False)
-    if kept is not None and kept.shape == got.shape and np.allclose(got, kept, rtol=1e-8, atol=1e-12):
+    try:
+        kept = adapters.as_float_array(calls.backprop(out, out_grad, False))
+    except Exception:  # the hypothesis needs the student's Tensor machinery, which may be what failed
+        return None
+    if not isinstance(kept, str) and kept.shape == got.shape and np.allclose(got, kept, rtol=1e-8, atol=1e-12):
         return diagnose.known("gradients_not_accumulated", "backprop that keeps the last contribution of every node "
                                                            "reproduces your x.grad")
     return None
 
 
-def _backprop(out: Any, out_grad: np.ndarray, Tensor: type, *, accumulate: bool) -> np.ndarray | None:
-    """x.grad by gradcheck's own reverse mode over a graph of its ops (the leaf is the graph's one input)."""
-    order, seen = [], set()
-
-    def visit(node: Any) -> None:  # post-order: every node after its inputs
-        if id(node) not in seen:
-            seen.add(id(node))
-            for parent in node.inputs:
-                visit(parent)
-            order.append(node)
-
-    visit(out)
-    grads = {id(out): np.asarray(out_grad, np.float64)}
-    for node in reversed(order):
-        if node.op is None or id(node) not in grads:
-            continue
-        back = node.op.gradient(Tensor(grads[id(node)], dtype="float64", requires_grad=False), node)
-        for parent, g in zip(node.inputs, back if isinstance(back, tuple) else (back,)):
-            value = np.asarray(g.realize_cached_data(), np.float64)
-            grads[id(parent)] = grads[id(parent)] + value if accumulate and id(parent) in grads else value
-    leaf = order[0] if order and order[0].op is None else None
-    return None if leaf is None else grads.get(id(leaf))
-
-
-def _topo_record(autograd: Any, roots: list[Any], ctx: dict) -> Comparison:
+def _topo_record(calls: Any, roots: list[Any], ctx: dict) -> Comparison:
     """find_topo_sort(roots): every node reachable from any root once, each after its inputs, a lone root last."""
     label = "find_topo_sort order"
-    out = roots[-1]
-    nodes, stack = [], list(roots)
-    while stack:  # the graph's nodes, by identity
-        node = stack.pop()
-        if not any(node is n for n in nodes):
-            nodes.append(node)
-            stack.extend(node.inputs)
     try:
-        order = list(autograd.find_topo_sort(list(roots)))
+        found = calls.topo_sort(roots)
     except Exception as exc:
-        return failed(label, (len(nodes),), f"your find_topo_sort raised {adapters.describe_exception(exc)}",
+        return failed(label, (), f"your find_topo_sort raised {adapters.describe_exception(exc)}",
                       witnesses=(YOURS, "the graph"), **ctx)
-    position = {}
+    inputs, order, (*_, last) = found["inputs"], found["order"], found["roots"]
+    position: dict[int, int] = {}
     problems = []
     for k, node in enumerate(order):
-        if id(node) in position:
+        if node in position:
             problems.append("a node appears twice")
-        position.setdefault(id(node), k)
-    if {id(n) for n in nodes} != set(position):
-        problems.append(f"it holds {len(position)} distinct nodes; the graph has {len(nodes)}")
-    if any(id(p) in position and id(n) in position and position[id(p)] > position[id(n)] for n in nodes for p in n.inputs):
+        position.setdefault(node, k)
+    if set(range(len(inputs))) != set(position):
+        problems.append(f"it holds {len(position)} distinct nodes; the graph has {len(inputs)}")
+    if any(p in position and n in position and position[p] > position[n] for n in range(len(inputs)) for p in inputs[n]):
         problems.append("a node comes before one of its inputs")
-    if len(roots) == 1 and (not order or order[-1] is not out):
+    if len(roots) == 1 and (not order or order[-1] != last):
         problems.append("the output is not last")
     if problems:
         listed = "[out]" if len(roots) == 1 else f"[{', '.join(f'out{i + 1}' for i in range(len(roots)))}]"
-        record = failed(label, (len(nodes),), f"find_topo_sort({listed}) is not a topological order of the graph: "
+        record = failed(label, (len(inputs),), f"find_topo_sort({listed}) is not a topological order of the graph: "
                         + "; ".join(dict.fromkeys(problems)), witnesses=(YOURS, "the graph"), equation=ENGINE, **ctx)
         twice = len(order) - len(position)
         return diagnose.with_diagnosis(record, diagnose.known(
             "topo_sort_duplicates", f"{twice} of the {len(order)} nodes it lists are listed before")) if twice else record
-    return compare(np.arange(len(order), dtype=float), np.arange(len(nodes), dtype=float), tensor=label,
+    return compare(np.arange(len(order), dtype=float), np.arange(len(inputs), dtype=float), tensor=label,
                    witnesses=(YOURS, "the graph"), equation=ENGINE, **ctx)
 
 
@@ -599,7 +499,7 @@ def loss_adapter(fn: Callable, ndl: Any) -> Callable:
         Y = np.zeros(Z.shape)
         Y[np.arange(len(y)), y] = 1
         out = fn(ndl.Tensor(Z, dtype=str(Z.dtype)), ndl.Tensor(Y, dtype=str(Z.dtype)))
-        got = _numpy(out, f"{fn.__name__}'s loss")
+        got = _read(needle_calls.Calls(ndl), out, f"{fn.__name__}'s loss")
         if isinstance(got, str):
             raise adapters.Described(got)
         return got
@@ -617,7 +517,7 @@ def epoch_adapter(fn: Callable, ndl: Any) -> Callable:
             raise adapters.Described(f"hw1's {nn_epoch.__name__} returns the new (W1, W2) Tensors; yours returned "
                                      f"{type(out).__name__}")
         for name, old, new in (("W1", W1, out[0]), ("W2", W2, out[1])):
-            got = _numpy(new, f"the {name} it returned")
+            got = _read(needle_calls.Calls(ndl), new, f"the {name} it returned")
             if isinstance(got, str) or got.shape != old.shape:
                 raise adapters.Described(got if isinstance(got, str) else
                                          f"the {name} it returned has shape {got.shape}, not {old.shape}")
@@ -634,40 +534,28 @@ NETWORKS = (("two_layer_net", (5, 6, 3)), ("three_layer_net", (5, 6, 4, 3)))  # 
 NETWORK_OPS = ("MatMul", "ReLU", "Exp", "Log", "Summation", "EWiseMul", "EWiseAdd", "Negate", "DivScalar")
 
 
-def _network_records(module: Any, seed: int) -> list[Comparison]:
+def _network_records(calls: Any, seed: int) -> list[Comparison]:
     """The seed's ReLU networks with softmax loss, written with the student's ops; W.grad by their backward()."""
     from gradcheck import problems, witnesses
     from reference_mlp.loss import one_hot
     from reference_mlp.mlp import Architecture
 
-    ops, Tensor = module.ops, module.autograd.Tensor
     records: list[Comparison] = []
     for name, widths in NETWORKS:
         problem = problems.draw(Architecture.build(widths, "relu"), m=8, seed=seed)
         truths = (("closed form", witnesses.closed_form(problem)), (ORACLE, witnesses.jax_autodiff(problem)))
         truth = truths[0][1]
-        m, depth = len(problem.X), len(widths) - 1
+        depth = len(widths) - 1
         ctx = dict(problem=f"{name}: {problem.describe()}, softmax loss from your ops, loss.backward()", seed=seed)
         try:
-            with np.errstate(all="ignore"):
-                Ws = [Tensor(W.copy(), dtype="float64") for W in problem.params.W]
-                h = Tensor(problem.X.copy(), dtype="float64", requires_grad=False)
-                for i, W in enumerate(Ws):
-                    h = ops.matmul(h, W)
-                    h = ops.relu(h) if i < depth - 1 else h  # Z_{i+1} = σᵢ(ZᵢWᵢ), the last layer linear
-                # ℓ_ce = (Σ log Σ exp h − Σ h ∘ I_y) / m
-                picked = ops.summation(ops.multiply(h, Tensor(one_hot(problem.y, widths[-1]), dtype="float64",
-                                                              requires_grad=False)))
-                loss = ops.divide_scalar(ops.add(ops.summation(ops.log(ops.summation(ops.exp(h), axes=(1,)))),
-                                                 ops.negate(picked)), m)
-                loss.backward()
+            grads = list(calls.network(list(problem.params.W), problem.X, one_hot(problem.y, widths[-1])))
         except Exception as exc:
             why = f"the network built from your ops raised {adapters.describe_exception(exc)}"
             records += [failed(f"{name} W{i}", W.shape, why, witnesses=(YOURS, "closed form"), **ctx)
                         for i, W in enumerate(problem.params.W, start=1)]
             continue
-        for i, W in enumerate(Ws, start=1):
-            got = _numpy(W.grad, f"W{i}.grad") if getattr(W, "grad", None) is not None else f"W{i}.grad was not set"
+        for i, grad in enumerate(grads, start=1):
+            got = f"W{i}.grad was not set" if grad is None else _read(calls, grad, f"W{i}.grad")
             equation = (equations.EQ11 if i == 1 else equations.EQ10) if depth == 2 else equations.eq15(i)
             label = f"{name} W{i}"
             if isinstance(got, str):
@@ -679,24 +567,35 @@ def _network_records(module: Any, seed: int) -> list[Comparison]:
     return records
 
 
-def check_needle(module: Any, *, seed: int = 0, require_stability: bool = False) -> CheckResult:
+HW1 = tuple(op.name for op in OPS if op.name not in ("EWisePow", "Tanh", "LogSumExp")) + ENGINE_FUNCTIONS
+
+
+def check_needle(module: Any, *, seed: int = 0, require_stability: bool = False,
+                 require: tuple[str, ...] = ()) -> CheckResult:
     """Check every op of hw1 a needle package implements, then its reverse-mode engine on known ops.
 
-    ``module`` is the imported ``needle`` package, or the path of a hw1 checkout (its root, its ``python``
-    folder or the ``needle`` folder).
+    ``module`` is the imported ``needle`` package, the path of a hw1 checkout (its root, its ``python``
+    folder or the ``needle`` folder), or the package's calls in a grader's sandbox
+    (:class:`gradcheck.grader.needle_calls.Calls`). Ops and engine functions named in ``require``
+    (e.g. :data:`HW1`, when grading) fail when they are missing or still the handout's stub.
     """
     if isinstance(module, (str, os.PathLike)):
         module, _ = adapters.load(os.fspath(module))
-    if not present(module):
-        raise adapters.LoadError(f"{getattr(module, '__name__', module)!r} is not a needle package: it needs ops and "
-                                 f"an autograd module with Tensor and TensorOp")
-    done = implemented(module)
-    results: list[Comparison] = []
+    calls = module if isinstance(module, needle_calls.Calls) else needle_calls.Calls(module)
+    found = _inventory(calls)
+    if not found["present"]:
+        raise adapters.LoadError(f"{found['name']!r} is not a needle package: it needs ops and an autograd module "
+                                 f"with Tensor and TensorOp")
+    done = _implemented(found)
+    results: list[Comparison] = [
+        failed(f"{name} not implemented", (), f"{name} is {'still the handout stub' if name in done else 'missing'}: "
+               "this assignment asks for it", witnesses=(YOURS, ORACLE), seed=seed)
+        for name in require if not done.get(name)]
     unsupported = []
     for op in OPS:
         if not done.get(op.name):
             continue
-        if op.name == "EWisePow" and _handouts_own_pow(module.ops.EWisePow):
+        if op.name == "EWisePow" and _handouts_own_pow(found["ops"]["EWisePow"].get("gradient")):
             unsupported.append("EWisePow: its gradient is the 2023 handout's own, which raises ValueError because "
                                "it tests for NDArray inputs while they are Tensors; there is nothing of yours to check")
             continue
@@ -704,15 +603,15 @@ def check_needle(module: Any, *, seed: int = 0, require_stability: bool = False)
         records: list[Comparison] = []
         pending = []
         for case in op.draw(rng):
-            more, waiting = _op_records(module, op, case, rng, seed)
+            more, waiting = _op_records(calls, op, case, rng, seed)
             if waiting is not None:
                 pending.append((*waiting[:5], waiting[5] + len(records), waiting[6] + len(records)))
             records += more
         results += _diagnosed(op, records, pending)
     run = {name for name in ENGINE_FUNCTIONS if done.get(name)}
     if run:
-        results += _engine_records(module, run, np.random.default_rng([seed, 17]), seed)
+        results += _engine_records(calls, run, np.random.default_rng([seed, 17]), seed)
     if run == set(ENGINE_FUNCTIONS) and all(done.get(op) for op in NETWORK_OPS):
-        results += _network_records(module, seed)  # everything they use is done: they check it together
-    return settle(getattr(module, "__name__", "needle"), "DLSys needle", results, seed, unsupported=tuple(unsupported),
+        results += _network_records(calls, seed)  # everything they use is done: they check it together
+    return settle(found["name"], "DLSys needle", results, seed, unsupported=tuple(unsupported),
                   require_stability=require_stability)

@@ -11,9 +11,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
+from gradcheck.checks import needle
 from gradcheck.checks.common import judged_by
 from gradcheck.checks.conventions import REDRAW_STRIDE, REDRAWS, check_module
 from gradcheck.checks.result import CheckResult
+from gradcheck.grader import importing
 from gradcheck.grader.sandbox import UNSAFE, GraderError, Limits, Sandbox, SubmissionError, best_layer
 from gradcheck.grader.spec import CheckSpec, Spec, check_seed
 
@@ -119,6 +121,12 @@ def grade_check(submission: Path, spec: Spec, check: CheckSpec, number: int, lay
     if not os.path.lexists(path):
         present = sorted(p.name for p in submission.iterdir()) if submission.is_dir() else []
         return zero(f"{check.file} was not found in the submission (it contains: {', '.join(present) or 'nothing'}).")
+    if check.convention == "needle":  # the package, found in the checkout folder as `gradcheck check` finds it
+        package = importing.needle_package(str(path)) if path.is_dir() and not path.is_symlink() else None
+        if package is None:
+            return zero(f"{check.file} holds no needle package: the checkout's python/needle/__init__.py was not "
+                        f"found there.")
+        path = Path(package)
     limits = Limits(seconds=check.time_limit or spec.time_limit, memory_mb=check.memory_limit or spec.memory_limit)
     try:
         with Sandbox(path, limits=limits, hide=hide, layer=layer, root=submission) as box:
@@ -129,10 +137,14 @@ def grade_check(submission: Path, spec: Spec, check: CheckSpec, number: int, lay
                     return zero(f"{check.file} defines no function {check.function} (it defines: {defined}).")
                 module = types.SimpleNamespace(__name__=check.function,
                                                **{check.convention: getattr(module, check.function)})
-            with judged_by("jax"):  # a check re-draws its own problems while they judge too little
-                result = check_module(module, (check.convention,), activation=check.activation,
-                                      seed=seed, lr=check.lr, batch=check.batch,
-                                      dtype=check.dtype, require_stability=check.require_stability)[0]
+            if check.convention == "needle":  # every op and engine function hw1 asks for, a stub failing
+                result = needle.check_needle(box.needle_calls(), seed=seed, require=needle.HW1,
+                                             require_stability=check.require_stability)
+            else:
+                with judged_by("jax"):  # a check re-draws its own problems while they judge too little
+                    result = check_module(module, (check.convention,), activation=check.activation,
+                                          seed=seed, lr=check.lr, batch=check.batch,
+                                          dtype=check.dtype, require_stability=check.require_stability)[0]
     except GraderError as exc:
         return failed_grading(check, number, _student_text(str(exc), secrets), time.monotonic() - start)
     except SubmissionError as exc:
@@ -145,7 +157,9 @@ def grade_check(submission: Path, spec: Spec, check: CheckSpec, number: int, lay
     if result.inconclusive:
         text = ("This check could not judge enough of your code, even on re-drawn inputs, so it cannot "
                 "give full marks; it has been flagged for course staff to review.\n\n" + text)
-    if result.unsupported:  # a graded check must cover every activation: declining one is not a pass
+    # a graded check must cover every activation: declining one is not a pass (a needle check's list holds
+    # only code that is not the student's, such as the 2023 handout's own EWisePow.gradient)
+    if result.unsupported and check.convention != "needle":
         score, status = 0.0, "failed"
         text = ("Activations your code declined count as failures when grading:\n"
                 + "\n".join(f"  {u}" for u in result.unsupported) + "\n\n" + text)

@@ -49,6 +49,15 @@ def _checkout_python(path):
     return None
 
 
+def needle_package(folder):
+    """The ``__init__.py`` of the needle package a DLSys checkout folder holds (its root, ``python/`` or the
+    package itself), or None."""
+    for package in (os.path.join(folder, "python", "needle"), os.path.join(folder, "needle"), folder):
+        if os.path.isfile(os.path.join(package, "__init__.py")):
+            return os.path.join(package, "__init__.py")
+    return None
+
+
 def import_file(path, name, keep_on_path=False):
     """Import the file at ``path``: as its package's module when it has one, else on its own as ``name``.
 

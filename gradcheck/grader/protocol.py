@@ -30,12 +30,16 @@ class ProtocolError(Exception):
 DTYPES = ("float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8", "bool")
 
 
-def encode(value: Any, arrays: list[bytes], keep: Callable[[Any], int] | None = None) -> Any:
+def encode(value: Any, arrays: list[bytes], keep: Callable[[Any], int] | None = None,
+           held: Callable[[Any], bool] | None = None) -> Any:
     """Turn ``value`` into JSON-ready data, appending its arrays as .npy blobs.
 
     Objects that are neither numbers, strings, arrays nor containers become
-    handles through ``keep`` (the sandbox keeps them; the grader never sees them).
+    handles through ``keep`` (the sandbox keeps them; the grader never sees them),
+    and so do those ``held`` picks (a needle Tensor stays a node even if it reads as an array).
     """
+    if keep is not None and held is not None and held(value):
+        return {"t": "handle", "id": keep(value), "type": type(value).__name__}
     if value is None or isinstance(value, (bool, str)):
         return {"t": "value", "v": value}
     if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, np.ndarray):
@@ -55,9 +59,9 @@ def encode(value: Any, arrays: list[bytes], keep: Callable[[Any], int] | None = 
         arrays.append(buffer.getvalue())
         return {"t": "array", "i": len(arrays) - 1}
     if isinstance(value, (list, tuple)):
-        return {"t": type(value).__name__, "v": [encode(v, arrays, keep) for v in value]}
+        return {"t": type(value).__name__, "v": [encode(v, arrays, keep, held) for v in value]}
     if isinstance(value, dict) and all(isinstance(k, str) for k in value):
-        return {"t": "dict", "v": {k: encode(v, arrays, keep) for k, v in value.items()}}
+        return {"t": "dict", "v": {k: encode(v, arrays, keep, held) for k, v in value.items()}}
     if keep is None:
         raise ProtocolError(f"cannot send a {type(value).__name__}")
     return {"t": "handle", "id": keep(value), "type": type(value).__name__}

@@ -50,10 +50,10 @@ from typing import Any, Sequence
 import numpy as np
 
 from gradcheck.adapters import Described
-from gradcheck.grader import protocol
+from gradcheck.grader import needle_calls, protocol
 from gradcheck.grader.submission import RefusedSubmission, copy_submission
 
-CHILD_SOURCES = tuple(Path(__file__).with_name(f) for f in ("child.py", "importing.py", "protocol.py"))
+CHILD_SOURCES = tuple(Path(__file__).with_name(f) for f in ("child.py", "importing.py", "needle_calls.py", "protocol.py"))
 CLEAN_ENV = {"PATH": "/usr/bin:/bin", "HOME": "/tmp", "LANG": "C.UTF-8", "OPENBLAS_NUM_THREADS": "1",
              "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "PYTHONDONTWRITEBYTECODE": "1"}
 PRIVATE_UIDS = 1_610_000_000  # first uid of the range sandboxes use: far above any account's uid
@@ -570,6 +570,10 @@ class Sandbox:
         """The submission's top-level names, callable from the grader."""
         return RemoteModule(self)
 
+    def needle_calls(self) -> "RemoteCalls":
+        """The calls a needle check makes, run on the submission's package."""
+        return RemoteCalls(self)
+
 
 def _kill(pids: Sequence[int]) -> None:
     for pid in pids:
@@ -598,9 +602,9 @@ class RemoteObject:
     def __init__(self, box: Sandbox, handle: int | None, name: str = "object"):
         self._box, self._handle, self._name = box, handle, name
 
-    def _call(self, name: str, args: tuple, kwargs: dict) -> Any:
+    def _call(self, name: str, args: tuple, kwargs: dict, op: str = "call") -> Any:
         blobs: list[bytes] = []
-        header = {"op": "call", "handle": self._handle, "name": name,
+        header = {"op": op, "handle": self._handle, "name": name,
                   "args": [protocol.encode(a, blobs, _handle_of) for a in args],
                   "kwargs": {k: protocol.encode(v, blobs, _handle_of) for k, v in kwargs.items()}}
         reply, arrays = self._box.request(header, blobs)
@@ -654,6 +658,19 @@ def _handle_of(value: Any) -> int:
     if isinstance(value, RemoteObject) and value._handle is not None:
         return value._handle
     raise protocol.ProtocolError(f"cannot send a {type(value).__name__} to the submission")
+
+
+class RemoteCalls(needle_calls.Calls):
+    """:mod:`gradcheck.grader.needle_calls` run in the sandbox on the submission's needle package: what its
+    functions return that is not data (Tensors, nodes) stays there, as handles."""
+
+    def __init__(self, box: Sandbox):
+        self._box = box
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return lambda *args, **kwargs: RemoteObject(self._box, None)._call(name, args, kwargs, op="needle")
 
 
 class RemoteModule:

@@ -42,8 +42,6 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from gradcheck.checks.conventions import NAMES as CONVENTIONS
-
-GRADED = tuple(c for c in CONVENTIONS if c != "needle")
 from reference_mlp import activations
 from reference_mlp.validation import InvalidArgument
 
@@ -199,11 +197,8 @@ def load(path: str | Path) -> Spec:
         at = f"{where}, check {number}"
         _known(at, row, known, "a check")
         convention = _typed(at, row, "convention", str, "")
-        if convention not in GRADED:
-            if convention in CONVENTIONS:  # a needle package's Tensors must live where its ops run
-                raise _fail(at, f"convention {convention!r} is checked by `gradcheck check` but cannot be graded in "
-                                f"the sandbox yet; conventions the grader takes: {', '.join(GRADED)}")
-            raise _fail(at, f"convention must be one of {', '.join(GRADED)}; got {convention!r}")
+        if convention not in CONVENTIONS:
+            raise _fail(at, f"convention must be one of {', '.join(CONVENTIONS)}; got {convention!r}")
         visibility = _typed(at, row, "visibility", str, "visible")
         if visibility not in VISIBILITIES:
             raise _fail(at, f"visibility must be one of {', '.join(VISIBILITIES)}; got {visibility!r}")
@@ -219,7 +214,8 @@ def load(path: str | Path) -> Spec:
         file = _typed(at, row, "file", str, "")
         if not file or Path(file).is_absolute() or ".." in Path(file).parts:
             raise _fail(at, f"file must name the submission file to check, relative to the submission, "
-                            f"e.g. file = \"simple_ml.py\"; got {file!r}")
+                            f"e.g. file = \"simple_ml.py\" (for a needle package, its checkout folder: "
+                            f"file = \".\" or \"python/needle\"); got {file!r}")
         batch = _number(at, row, "batch", 16, 1, MAX_BATCH, integer=True)
         checks.append(CheckSpec(
             name=_typed(at, row, "name", str, convention), file=file,
