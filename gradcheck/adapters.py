@@ -64,7 +64,24 @@ def describe_exception(exc: BaseException) -> str:
     if frames:
         f = frames[-1]
         where = f" at {f.filename.rsplit('/', 1)[-1]}:{f.lineno} in {f.name}" + (f": {f.line.strip()}" if f.line else "")
-    return f"{type(exc).__name__}: {numpy_1_hint(str(exc))}{where}"
+    return f"{type(exc).__name__}: {_short(numpy_1_hint(_message(exc)))}{where}"
+
+
+def _message(exc: BaseException) -> str:
+    """What ``exc`` says; for a KeyError of an object (a needle Tensor used as a key), what that object is."""
+    key = exc.args[0] if isinstance(exc, KeyError) and len(exc.args) == 1 else None
+    if key is None or isinstance(key, (str, int, float, tuple)):
+        return str(exc)
+    shape = getattr(key, "shape", None)
+    return f"a {type(key).__name__}{f' of shape {tuple(shape)}' if shape is not None else ''}, a key the dict does not hold"
+
+
+def _short(message: str, limit: int = 240) -> str:
+    """A message on one line, cut at ``limit`` characters: a KeyError of a Tensor prints all its values."""
+    if len(message) <= limit:
+        return message
+    flat = " ".join(message.split())
+    return flat if len(flat) <= limit else flat[:limit - 1] + "…"
 
 
 def numpy_1_hint(message: str) -> str:

@@ -185,6 +185,16 @@ CATALOG: dict[str, Bug] = _bugs(
      "(sum_node_list) when the node's turn comes"),
     ("topo_sort_duplicates", "find_topo_sort lists a node more than once, so its gradient is propagated once per "
      "listing", "keep a visited set in topo_sort_dfs: return at once for a node already visited"),
+    ("topo_sort_preorder", "find_topo_sort appends a node before it visits the node's inputs (pre-order), so a "
+     "node can come before its inputs", "append the node after the loop over node.inputs: a post-order DFS"),
+    ("topo_sort_reversed", "find_topo_sort returns its order reversed, the output first; the handout's sort ends in "
+     "its outputs, and compute_gradient_of_variables reverses it itself",
+     "return topo_order as the post-order DFS builds it, inputs first"),
+    ("built_from_failing_parts", "the network is built from ops or engine functions that fail their own checks "
+     "above", "fix those first: the network's gradients come from them"),
+    ("engine_order_not_reversed", "compute_gradient_of_variables walks the topological order from the inputs up, so "
+     "a node's gradient is read before the nodes that use it have added theirs",
+     "iterate over reversed(find_topo_sort([output_tensor])), the output first"),
 )
 
 

@@ -19,6 +19,7 @@ from gradcheck.adapters import load
 from gradcheck.checks.conventions import check_module, detect
 from gradcheck.checks.needle import ENGINE_FUNCTIONS, NETWORKS, OPS
 from gradcheck.compare import Verdict
+from gradcheck.report import summary
 
 HERE = pathlib.Path(__file__).parent / "dlsys_hw1"
 sys.path.insert(0, str(HERE))
@@ -72,6 +73,8 @@ def test_each_gradient_mistake_fails_its_own_op_and_no_other(tmp_path):
     # the compute of every op is still right: only gradients fail
     assert not [c for c in result.failures if c.tensor.endswith(" out")]
     _named(result, GRADIENTS)
+    networks = {name for name, _ in NETWORKS}
+    assert {c.bug for c in result.failures if c.tensor.split()[0] in networks} == {"built_from_failing_parts"}
 
 
 def _named(result, mistakes: dict[str, Mistake]) -> None:
@@ -87,6 +90,16 @@ def test_a_mistake_in_compute_or_the_sort_fails_where_it_reaches(tmp_path, label
     result, table = verdicts(checkout(tmp_path, {label: mistake}))
     assert {name for name, v in table.items() if v is Verdict.FAIL} == {mistake.function, *mistake.also}, result.render()
     _named(result, {label: mistake})
+
+
+def test_an_engine_that_walks_the_sort_forwards_is_named_by_an_experiment_and_its_keyerror_said_briefly(tmp_path):
+    # given find_topo_sort's order reversed, the student's own engine gets x.grad right: that names the mistake
+    result, _ = verdicts(checkout(tmp_path, {k: ALONE[k] for k in ("the engine walks the sort from the inputs up",)}))
+    (first, *_) = [c for c in result.failures if c.tensor.startswith("compute_gradient_of_variables")]
+    assert first.bug == "engine_order_not_reversed"
+    line = summary(first)
+    assert "raised KeyError: a Tensor of shape (3, 2), a key the dict does not hold at autograd.py" in line
+    assert len(line) < 400 and "\n" not in line
 
 
 def test_the_handouts_blind_spots_are_not_inherited(tmp_path):

@@ -428,19 +428,34 @@ def _engine_records(calls: Any, run: set[str], rng: np.random.Generator, seed: i
             record = (failed(label, x0.shape, got, witnesses=(YOURS, ORACLE), equation=ENGINE, **ctx) if isinstance(got, str)
                       else compare(got, truth, tensor=label, witnesses=(YOURS, ORACLE), equation=ENGINE, **ctx))
             if record.failed:
-                record = diagnose.with_diagnosis(record, _engine_diagnosis(calls, sort, got, out, out_grad))
+                record = diagnose.with_diagnosis(record, _engine_diagnosis(calls, sort, got, (name, x0, out, out_grad),
+                                                                           truth))
             records.append(record)
     return records
 
 
-def _engine_diagnosis(calls: Any, sort: Comparison, got: Any, out: Any, out_grad: np.ndarray) -> diagnose.Diagnosis | None:
-    """Why x.grad is wrong: the sort listing a node twice, or one use of x kept instead of the sum of all."""
-    if sort.bug == "topo_sort_duplicates":
-        return diagnose.known("topo_sort_duplicates", "compute_gradient_of_variables follows your find_topo_sort")
+def _engine_diagnosis(calls: Any, sort: Comparison, got: Any, problem: tuple, truth: np.ndarray) -> diagnose.Diagnosis | None:
+    """Why x.grad is wrong: the sort it follows, the order it walks, or one use of x kept instead of the sum of all.
+
+    ``problem`` is (graph name, x's values, the graph's output, out_grad).
+    """
+    name, x0, out, out_grad = problem
+    if sort.bug in SORT_BUGS:
+        return diagnose.known(sort.bug, "compute_gradient_of_variables follows your find_topo_sort")
+    if isinstance(got, str) and "'Tensor' object is not iterable" in got:
+        return diagnose.known("engine_gradient_not_tuple", "zipping an op's gradient with its inputs raised: "
+                              + got.split(" raised ", 1)[-1][:160])
+    if sort.passed:  # an experiment: the same engine, given the sort reversed
+        try:
+            grad = calls.backward_reversed_sort(name, x0, out_grad)
+            walked = "" if grad is None else _read(calls, grad, "x.grad")
+        except Exception:
+            walked = ""
+        if not isinstance(walked, str) and compare(walked, truth, tensor="x.grad").passed:
+            return diagnose.known("engine_order_not_reversed", "given find_topo_sort's order reversed, your "
+                                                               "compute_gradient_of_variables gets x.grad right")
     if isinstance(got, str):
-        return (diagnose.known("engine_gradient_not_tuple", "zipping an op's gradient with its inputs raised: "
-                               + got.split(" raised ", 1)[-1][:160])
-                if "'Tensor' object is not iterable" in got else None)
+        return None
     try:
         kept = adapters.as_float_array(calls.backprop(out, out_grad, False))
     except Exception:  # the hypothesis needs the student's Tensor machinery, which may be what failed
@@ -477,10 +492,43 @@ def _topo_record(calls: Any, roots: list[Any], ctx: dict) -> Comparison:
         record = failed(label, (len(inputs),), f"find_topo_sort({listed}) is not a topological order of the graph: "
                         + "; ".join(dict.fromkeys(problems)), witnesses=(YOURS, "the graph"), equation=ENGINE, **ctx)
         twice = len(order) - len(position)
-        return diagnose.with_diagnosis(record, diagnose.known(
-            "topo_sort_duplicates", f"{twice} of the {len(order)} nodes it lists are listed before")) if twice else record
+        if twice:
+            return diagnose.with_diagnosis(record, diagnose.known(
+                "topo_sort_duplicates", f"{twice} of the {len(order)} nodes it lists are listed before"))
+        if _topological(inputs, order[::-1]):
+            return diagnose.with_diagnosis(record, diagnose.known(
+                "topo_sort_reversed", "read backwards, your order is a topological order of the graph"))
+        if order == _preorder(inputs, found["roots"]):
+            return diagnose.with_diagnosis(record, diagnose.known(
+                "topo_sort_preorder", "a depth-first search that lists each node before its inputs gives your order"))
+        return record
     return compare(np.arange(len(order), dtype=float), np.arange(len(inputs), dtype=float), tensor=label,
                    witnesses=(YOURS, "the graph"), equation=ENGINE, **ctx)
+
+
+SORT_BUGS = ("topo_sort_duplicates", "topo_sort_reversed", "topo_sort_preorder")
+
+
+def _topological(inputs: list[list[int]], order: list[int]) -> bool:
+    """Whether ``order`` lists every node of the graph once, each after its inputs."""
+    position = {node: k for k, node in enumerate(order)}
+    return (len(position) == len(order) and set(position) == set(range(len(inputs)))
+            and all(position[p] < position[n] for n in range(len(inputs)) for p in inputs[n]))
+
+
+def _preorder(inputs: list[list[int]], roots: list[int]) -> list[int]:
+    """The depth-first order that lists a node, then its inputs in turn (the post-order's mistake)."""
+    order: list[int] = []
+
+    def visit(node: int) -> None:
+        if node not in order:
+            order.append(node)
+            for parent in inputs[node]:
+                visit(parent)
+
+    for root in roots:
+        visit(root)
+    return order
 
 
 # ---------------------------------------------------------------------------
@@ -567,6 +615,17 @@ def _network_records(calls: Any, seed: int) -> list[Comparison]:
     return records
 
 
+def _built_from(networks: list[Comparison], parts: list[Comparison]) -> list[Comparison]:
+    """The networks' failures, pointed at the ops and engine functions they are built from that fail too."""
+    failing = list(dict.fromkeys(c.tensor.split()[0] for c in parts if c.failed
+                                 and c.tensor.split()[0] in NETWORK_OPS + ENGINE_FUNCTIONS))
+    if not failing:
+        return networks
+    found = diagnose.known("built_from_failing_parts", f"{', '.join(failing)} {'fails' if len(failing) == 1 else 'fail'}"
+                                                       " on its own problems")
+    return [diagnose.with_diagnosis(c, found) if c.failed and c.bug is None else c for c in networks]
+
+
 HW1 = tuple(op.name for op in OPS if op.name not in ("EWisePow", "Tanh", "LogSumExp")) + ENGINE_FUNCTIONS
 
 
@@ -612,6 +671,6 @@ def check_needle(module: Any, *, seed: int = 0, require_stability: bool = False,
     if run:
         results += _engine_records(calls, run, np.random.default_rng([seed, 17]), seed)
     if run == set(ENGINE_FUNCTIONS) and all(done.get(op) for op in NETWORK_OPS):
-        results += _network_records(calls, seed)  # everything they use is done: they check it together
+        results += _built_from(_network_records(calls, seed), results)  # everything they use is done: check it together
     return settle(found["name"], "DLSys needle", results, seed, unsupported=tuple(unsupported),
                   require_stability=require_stability)

@@ -23,7 +23,14 @@ def describe(exc: BaseException) -> str:
         where = f" at {os.path.basename(f.filename)}:{f.lineno} in {f.name}" + (f": {f.line.strip()}" if f.line else "")
     if isinstance(exc, SystemExit):
         return f"SystemExit({exc.code!r}): the submission called sys.exit(){where}"
-    return f"{type(exc).__name__}: {exc}{where}"
+    message, key = str(exc), exc.args[0] if isinstance(exc, KeyError) and len(exc.args) == 1 else None
+    if key is not None and not isinstance(key, (str, int, float, tuple)):  # a needle Tensor used as a key
+        shape = getattr(key, "shape", None)
+        message = f"a {type(key).__name__}{f' of shape {tuple(shape)}' if shape is not None else ''}, a key the dict does not hold"
+    if len(message) > 240:  # on one line and cut: a KeyError of a Tensor prints all its values
+        message = " ".join(message.split())
+        message = message if len(message) <= 240 else message[:239] + "…"
+    return f"{type(exc).__name__}: {message}{where}"
 
 
 def names_of(module):

@@ -12,7 +12,8 @@ import inspect
 
 import numpy as np
 
-CALLS = ("inventory", "values", "apply", "gradient", "compute", "graph", "topo_sort", "backward", "backprop", "network")
+CALLS = ("inventory", "values", "apply", "gradient", "compute", "graph", "topo_sort", "backward",
+         "backward_reversed_sort", "backprop", "network")
 
 
 class Calls:
@@ -190,6 +191,20 @@ def backward(ndl, out, x, out_grad):
     """``compute_gradient_of_variables(out, out_grad)`` on the graph itself; then x.grad (None when it is not set)."""
     ndl.autograd.compute_gradient_of_variables(out, tensor(ndl, out_grad, requires_grad=False))
     return getattr(x, "grad", None)
+
+
+def backward_reversed_sort(ndl, name, x0, out_grad):
+    """x.grad by ``compute_gradient_of_variables`` on a fresh graph ``name`` while ``find_topo_sort`` returns its
+    order reversed: an engine that walks the sort from the inputs up gets it right then."""
+    autograd = ndl.autograd
+    sort = autograd.find_topo_sort
+    autograd.find_topo_sort = lambda nodes: list(reversed(list(sort(nodes))))
+    try:
+        x, out = graph(ndl, name, x0)
+        autograd.compute_gradient_of_variables(out, tensor(ndl, out_grad, requires_grad=False))
+        return getattr(x, "grad", None)
+    finally:
+        autograd.find_topo_sort = sort
 
 
 def backprop(ndl, out, out_grad, accumulate):

@@ -132,6 +132,24 @@ ALONE = {
                                                               '''node.op.gradient(node.grad, node)''',
                                                               ("two_layer_net", "three_layer_net"),
                                                               bug="engine_gradient_not_tuple"),
+    "find_topo_sort appends a node before its inputs (pre-order)": Mistake("find_topo_sort", AUTOGRAD, '''    visited.add(node)
+    for parent in node.inputs:
+        topo_sort_dfs(parent, visited, topo_order)
+    topo_order.append(node)
+''', '''    visited.add(node)
+    topo_order.append(node)
+    for parent in node.inputs:
+        topo_sort_dfs(parent, visited, topo_order)
+''', ("compute_gradient_of_variables", "two_layer_net", "three_layer_net"), bug="topo_sort_preorder"),
+    "find_topo_sort returns its order reversed": Mistake("find_topo_sort", AUTOGRAD, '''    return topo_order
+    ### END YOUR SOLUTION
+''', '''    return topo_order[::-1]
+    ### END YOUR SOLUTION
+''', ("compute_gradient_of_variables", "two_layer_net", "three_layer_net"), bug="topo_sort_reversed"),
+    "the engine walks the sort from the inputs up": Mistake("compute_gradient_of_variables", AUTOGRAD,
+                                                            '''    for node in reverse_topo_order:
+''', '''    for node in find_topo_sort([output_tensor]):
+''', ("two_layer_net", "three_layer_net"), bug="engine_order_not_reversed"),
     "EWisePow raises the exponent to the base": Mistake("EWisePow", OPS, '''        return a ** b
 ''', '''        return b ** a
 '''),
