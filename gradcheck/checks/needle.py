@@ -55,6 +55,8 @@ class Case:
     context: str
     args: tuple = ()  # ops.<function>(*Tensors, *args, **kwargs)
     kwargs: dict | None = None
+    listed: bool = False  # the first input goes in as a list of Tensors, its slices along axis 0 (stack)
+    tupled: bool = False  # the output is a TensorTuple, read as its parts stacked along axis 0 (split)
 
 
 # (catalog id, the gradients it predicts by input name, the cause and fix in this op's words or None)
@@ -174,6 +176,22 @@ def _logsumexp_cases(rng: np.random.Generator) -> list[Case]:
     return cases
 
 
+def _stack_cases(rng: np.random.Generator) -> list[Case]:
+    """stack(args, axis) of three 2×4 Tensors: a new first, middle and last axis. The Tensors are the slices of one
+    array along axis 0, and their gradients are read stacked the same way."""
+    jnp = _jnp()
+    return [Case((_normal(rng, 3, 2, 4),), lambda A, axis=axis: jnp.stack([A[k] for k in range(3)], axis=axis),
+                 f"three 2×4 Tensors, axis {axis}", (axis,), listed=True) for axis in (0, 1, 2)]
+
+
+def _split_cases(rng: np.random.Generator) -> list[Case]:
+    """split(a, axis) of a 3×2×4 along each axis: a TensorTuple, read as its parts stacked along a new axis 0."""
+    jnp = _jnp()
+    return [Case((_normal(rng, 3, 2, 4),), lambda A, axis=axis: jnp.stack([jnp.take(A, k, axis=axis)
+                                                                          for k in range(A.shape[axis])]),
+                 f"a 3×2×4, axis {axis}", (axis,), tupled=True) for axis in (0, 1, 2)]
+
+
 OPS: tuple[Op, ...] = (
     Op("EWiseAdd", "add", _elementwise("add")),
     Op("AddScalar", "add_scalar", _scalar("add", 1.5)),
@@ -197,6 +215,8 @@ OPS: tuple[Op, ...] = (
     # hw2's, checked when the package defines them
     Op("Tanh", "tanh", _unary(lambda x: _jnp().tanh(x), _normal)),
     Op("LogSumExp", "logsumexp", _logsumexp_cases),
+    Op("Stack", "stack", _stack_cases),
+    Op("Split", "split", _split_cases),
 )
 ENGINE_FUNCTIONS = ("find_topo_sort", "compute_gradient_of_variables")
 
@@ -262,7 +282,7 @@ def _op_records(calls: Any, op: Op, case: Case, rng: np.random.Generator,
     expected, truth = _reference(case, rng)
     names = ("a", "b")[:len(case.arrays)]
     try:
-        node = calls.apply(op.function, list(case.arrays), list(case.args), dict(case.kwargs or {}))
+        node = calls.apply(op.function, list(case.arrays), list(case.args), dict(case.kwargs or {}), case.listed)
     except Exception as exc:
         why = f"your {op.function}(…) raised {adapters.describe_exception(exc)}"
         found = (diagnose.known("summation_int_axes", f"{case.context}: {adapters.describe_exception(exc)[:120]}")
@@ -281,7 +301,7 @@ def _op_records(calls: Any, op: Op, case: Case, rng: np.random.Generator,
                                   f"{np.shape(out)}, every axis reversed"))
     out_grad, truth = truth[0], truth[1:]
     try:
-        given = tuple(calls.gradient(node, out_grad))
+        given = tuple(calls.gradient(node, out_grad, case.tupled))
     except Exception as exc:
         said = adapters.describe_exception(exc)
         why = f"your {op.name}.gradient raised {said}"
@@ -313,7 +333,7 @@ def _op_records(calls: Any, op: Op, case: Case, rng: np.random.Generator,
         grads[n] = got
         judged = [compare(got, t, tensor=label, witnesses=(YOURS, ORACLE), equation=VJP, **ctx)]
         if not forward_failed:  # differences of a wrong compute say nothing about the gradient
-            judged += _differences(calls, node, case.arrays, i, out_grad, got, label, ctx)
+            judged += _differences(calls, node, case, i, out_grad, got, label, ctx)
         reduced = _reduced(got, t.shape)
         if reduced is not None and judged[0].failed and np.allclose(reduced, t, rtol=1e-6, atol=1e-9 * np.max(np.abs(t))):
             found = diagnose.known("gradient_not_reduced", f"your gradient of {n} has shape {got.shape}; summed over the "
@@ -363,11 +383,13 @@ def _diagnosed(op: Op, records: list[Comparison], pending: list[tuple]) -> list[
     return records
 
 
-def _differences(calls: Any, node: Any, arrays: tuple[np.ndarray, ...], i: int, out_grad: np.ndarray, got: np.ndarray,
+def _differences(calls: Any, node: Any, case: Case, i: int, out_grad: np.ndarray, got: np.ndarray,
                  label: str, ctx: dict) -> list[Comparison]:
     """``got`` against central differences of ⟨out_grad, op.compute(…)⟩ in input ``i``, entry by entry."""
+    arrays = case.arrays
+
     def compute(x: np.ndarray) -> np.ndarray:  # the op's compute on copies of the inputs, x in place of input i
-        return np.asarray(calls.compute(node, [*arrays[:i], x, *arrays[i + 1:]]), np.float64)
+        return np.asarray(calls.compute(node, [*arrays[:i], x, *arrays[i + 1:]], case.listed), np.float64)
 
     try:
         # ⟨out_grad, out⟩ rounds on the scale of Σ|out_grad·out|: offset by it so the rounding estimate sees it
@@ -626,7 +648,8 @@ def _built_from(networks: list[Comparison], parts: list[Comparison]) -> list[Com
     return [diagnose.with_diagnosis(c, found) if c.failed and c.bug is None else c for c in networks]
 
 
-HW1 = tuple(op.name for op in OPS if op.name not in ("EWisePow", "Tanh", "LogSumExp")) + ENGINE_FUNCTIONS
+HW2 = ("Tanh", "LogSumExp", "Stack", "Split")  # checked where a package defines them
+HW1 = tuple(op.name for op in OPS if op.name not in ("EWisePow", *HW2)) + ENGINE_FUNCTIONS  # EWisePow is optional
 
 
 def check_needle(module: Any, *, seed: int = 0, require_stability: bool = False,

@@ -75,24 +75,41 @@ def values(ndl, value):
         return f"a {type(data).__name__}"
 
 
-def apply(ndl, function, arrays, args=(), kwargs=None):
-    """``ops.<function>(*Tensors of arrays, *args, **kwargs)`` by the student's module function: the output node."""
+def apply(ndl, function, arrays, args=(), kwargs=None, listed=False):
+    """``ops.<function>(*Tensors of arrays, *args, **kwargs)`` by the student's module function: the output node.
+
+    With ``listed``, the first input is a list of Tensors, the slices of ``arrays[0]`` (``stack(args, axis)``).
+    """
     inputs = [tensor(ndl, a) for a in arrays]
+    if listed:
+        inputs[0] = [tensor(ndl, a) for a in arrays[0]]
     with np.errstate(all="ignore"):
         return getattr(ndl.ops, function)(*inputs, *args, **(kwargs or {}))
 
 
-def gradient(ndl, node, out_grad):
-    """``node.op.gradient_as_tuple(out_grad, node)``, as the handout's tests call it: one Tensor per input."""
+def gradient(ndl, node, out_grad, tupled=False):
+    """``node.op.gradient_as_tuple(out_grad, node)``, as the handout's tests call it: one Tensor per input.
+
+    With ``tupled`` the op outputs a TensorTuple (``split``), and out_grad is ``make_tuple`` of the slices of
+    ``out_grad``.
+    """
+    grad = (ndl.ops.make_tuple(*[tensor(ndl, g, requires_grad=False) for g in out_grad]) if tupled
+            else tensor(ndl, out_grad, requires_grad=False))
     with np.errstate(all="ignore"):
-        given = node.op.gradient_as_tuple(tensor(ndl, out_grad, requires_grad=False), node)
+        given = node.op.gradient_as_tuple(grad, node)
     return list(given)
 
 
-def compute(ndl, node, arrays):
-    """``node.op.compute`` on copies of ``arrays``: a compute that writes into its inputs spoils nothing."""
+def compute(ndl, node, arrays, listed=False):
+    """``node.op.compute`` on copies of ``arrays``: a compute that writes into its inputs spoils nothing.
+
+    With ``listed``, the first input is the tuple of the slices of ``arrays[0]``, as a TensorTuple holds them.
+    """
+    inputs = [np.array(a, copy=True) for a in arrays]
+    if listed:
+        inputs[0] = tuple(np.array(a, copy=True) for a in arrays[0])
     with np.errstate(all="ignore"):
-        return np.asarray(node.op.compute(*[np.array(a, copy=True) for a in arrays]), np.float64)
+        return np.asarray(node.op.compute(*inputs), np.float64)
 
 
 # ---------------------------------------------------------------------------

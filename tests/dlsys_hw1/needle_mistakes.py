@@ -101,6 +101,12 @@ def exp'''),
     "LogSumExp's gradient subtracts the unshaped output": Mistake("LogSumExp", LOGARITHMIC, '''        kept = broadcast_to(reshape(node, tuple(shape)), Z.shape)
 ''', '''        kept = node
 '''),
+    "Stack's gradient split along the first axis": Mistake("Stack", OPS, '''        return split(out_grad, self.axis)
+''', '''        return split(out_grad, 0)
+'''),
+    "Split's gradient stacked along the first axis": Mistake("Split", OPS, '''        return stack(out_grad, self.axis)
+''', '''        return stack(out_grad, 0)
+'''),
     "gradients of a node used twice overwritten, not added": Mistake("compute_gradient_of_variables", AUTOGRAD, '''            node_to_output_grads_list.setdefault(parent, []).append(grad)
 ''', '''            node_to_output_grads_list[parent] = [grad]
 ''', bug='gradients_not_accumulated'),

@@ -66,6 +66,13 @@ class TensorOp(Op):
         return Tensor.make_from_op(self, args)
 
 
+class TensorTupleOp(Op):
+    """Op whose output is a TensorTuple."""
+
+    def __call__(self, *args):
+        return TensorTuple.make_from_op(self, args)
+
+
 class Value:
     """A value in the computational graph."""
 
@@ -113,6 +120,29 @@ class Value:
                 return value.detach()
             value.realize_cached_data()
         return value
+
+
+class TensorTuple(Value):
+    """A tuple of Tensors as one node of the graph (the output of split, the input of stack)."""
+
+    def __len__(self):
+        return len(self.realize_cached_data())
+
+    def __getitem__(self, index: int):
+        return needle.ops.tuple_get_item(self, index)
+
+    def tuple(self):
+        return tuple(self[i] for i in range(len(self)))
+
+    def __repr__(self):
+        return "needle.TensorTuple" + str(self.tuple())
+
+    def __add__(self, other):
+        assert isinstance(other, TensorTuple) and len(self) == len(other)
+        return needle.ops.make_tuple(*[self[i] + other[i] for i in range(len(self))])
+
+    def detach(self):
+        return TensorTuple.make_const(self.realize_cached_data())
 
 
 class Tensor(Value):

@@ -4,8 +4,48 @@ from typing import Optional, List, Tuple, Union
 
 from ..autograd import NDArray
 from ..autograd import Op, Tensor, Value, TensorOp
+from ..autograd import TensorTuple, TensorTupleOp
 
 import numpy as array_api
+
+
+class MakeTensorTuple(TensorTupleOp):
+    def compute(self, *args) -> tuple:
+        return tuple(args)
+
+    def gradient(self, out_grad, node):
+        assert isinstance(out_grad, TensorTuple)
+        return tuple(out_grad[i] for i in range(len(out_grad)))
+
+
+def make_tuple(*args):
+    return MakeTensorTuple()(*args)
+
+
+class TupleGetItem(TensorOp):
+    def __init__(self, index):
+        self.index = index
+
+    def __call__(self, a: TensorTuple, fold_const=True) -> Value:
+        assert isinstance(a, TensorTuple)
+        if fold_const and isinstance(a.op, MakeTensorTuple):  # the tuple was built here: its part is that input
+            return a.inputs[self.index]
+        return Tensor.make_from_op(self, [a])
+
+    def compute(self, a):
+        return a[self.index]
+
+    def gradient(self, out_grad, node):
+        parts = [zeros_like(x) if i != self.index else out_grad for i, x in enumerate(node.inputs[0])]
+        return make_tuple(*parts)
+
+
+def tuple_get_item(value, index):
+    return TupleGetItem(index)(value)
+
+
+def zeros_like(x):
+    return Tensor(array_api.zeros(x.shape), dtype=x.dtype, requires_grad=False)
 
 
 class EWiseAdd(TensorOp):
@@ -331,3 +371,47 @@ class Tanh(TensorOp):
 
 def tanh(a):
     return Tanh()(a)
+
+
+class Stack(TensorOp):
+    def __init__(self, axis: int):
+        """Concatenates a sequence of arrays along a new dimension ``axis``; all arrays have the same shape."""
+        self.axis = axis
+
+    def compute(self, args):
+        ### BEGIN YOUR SOLUTION
+        shape = args[0].shape
+        out = array_api.empty(shape[:self.axis] + (len(args),) + shape[self.axis:], dtype=args[0].dtype)
+        for i, arg in enumerate(args):
+            out[(slice(None),) * self.axis + (i,)] = arg
+        return out
+        ### END YOUR SOLUTION
+
+    def gradient(self, out_grad, node):
+        ### BEGIN YOUR SOLUTION
+        return split(out_grad, self.axis)
+        ### END YOUR SOLUTION
+
+
+def stack(args, axis):
+    return Stack(axis)(make_tuple(*args))
+
+
+class Split(TensorTupleOp):
+    def __init__(self, axis: int):
+        """Splits a tensor along ``axis`` into a tuple of tensors (the inverse of Stack)."""
+        self.axis = axis
+
+    def compute(self, A):
+        ### BEGIN YOUR SOLUTION
+        return tuple(A[(slice(None),) * self.axis + (i,)].copy() for i in range(A.shape[self.axis]))
+        ### END YOUR SOLUTION
+
+    def gradient(self, out_grad, node):
+        ### BEGIN YOUR SOLUTION
+        return stack(out_grad, self.axis)
+        ### END YOUR SOLUTION
+
+
+def split(a, axis):
+    return Split(axis)(a)
