@@ -125,6 +125,34 @@ def test_a_package_with_only_some_ops_done_lists_the_rest_as_not_implemented(tmp
     assert coverage.of(module, ("needle",)).lines()[0].startswith("not checked: EWisePow (not implemented)")
 
 
+EWISEDIV_STUB = {"EWiseDiv not done": Mistake("EWiseDiv", "python/needle/ops/ops_mathematic.py", """        return a / b
+""", """        raise NotImplementedError()
+"""), "EWiseDiv's gradient not done": Mistake("EWiseDiv", "python/needle/ops/ops_mathematic.py", """        a, b = node.inputs
+        return out_grad / b, -out_grad * a / b ** 2
+""", """        raise NotImplementedError()
+""")}
+
+
+def test_a_gradient_that_stops_in_an_unimplemented_op_is_not_judged_yet_and_says_which_to_do_first(tmp_path):
+    # Log's gradient divides out_grad by a Tensor: with EWiseDiv still a stub it cannot run, right or wrong
+    result, table = verdicts(checkout(tmp_path, EWISEDIV_STUB))
+    assert not result.passed and not result.failures
+    assert table["Log"] is Verdict.INCONCLUSIVE and "EWiseDiv" not in table
+    assert {name for name, verdict in table.items() if verdict is not Verdict.PASS} == {"Log", "two_layer_net", "three_layer_net"}
+    (record, *_) = [c for c in result.comparisons if c.tensor.startswith("Log gradient")
+                    and c.verdict is Verdict.INCONCLUSIVE]
+    assert "calls an op that is not implemented yet (EWiseDiv is still the handout stub)" in record.not_checkable_reason
+    assert result.advice.startswith("implement EWiseDiv, then run again")
+
+
+def test_a_gradient_raising_notimplementederror_itself_still_fails_while_another_op_is_a_stub(tmp_path):
+    log_raises = Mistake("Log", "python/needle/ops/ops_mathematic.py", "        return out_grad / node.inputs[0]\n",
+                         "        if isinstance(out_grad, float):\n            return out_grad\n"
+                         "        raise NotImplementedError('Log of a Tensor')\n")  # more than a stub: it is checked
+    _, table = verdicts(checkout(tmp_path, {**EWISEDIV_STUB, "Log's gradient left to do": log_raises}))
+    assert table["Log"] is Verdict.FAIL
+
+
 def test_the_readmes_command_on_a_checkout_prints_one_verdict_per_op_and_exits_0():
     import re
 
