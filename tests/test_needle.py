@@ -206,6 +206,15 @@ def test_hw1s_simple_ml_written_with_needle_goes_through_hw0s_epoch_and_loss_che
     epoch, loss = check_module(module)
     assert not epoch.passed and loss.passed
     assert "W2" in {c.tensor for c in epoch.failures}
+    # steps computed but never kept: hw1's contract is said (return new Tensors), not hw0's (update in place)
+    kept = "        W1 = ndl.Tensor(W1.numpy() - lr * W1.grad.numpy(), dtype=W1.dtype)\n        W2 = ndl.Tensor("
+    assert source.count(kept) == 1
+    (root / "apps" / "simple_ml.py").write_text(source.replace(kept, "        ndl.Tensor(W1.numpy() - lr * W1.grad.numpy(), "
+                                                                     "dtype=W1.dtype)\n        ndl.Tensor("))
+    module, _ = load(str(root / "apps" / "simple_ml.py"))
+    epoch, _ = check_module(module)
+    said = " ".join(c.not_checkable_reason or "" for c in epoch.comparisons) + epoch.render()
+    assert "must return the updated (W1, W2) as new Tensors" in said and "in place" not in said, said[:2000]
 
 
 def test_the_2023_handouts_own_ewisepow_gradient_which_raises_is_not_blamed_on_the_student(tmp_path):

@@ -598,6 +598,8 @@ def epoch_adapter(fn: Callable, ndl: Any) -> Callable:
             old[...] = got
 
     nn_epoch.__name__ = nn_epoch.__qualname__ = getattr(fn, "__name__", "nn_epoch")
+    nn_epoch.contract = ("must return the updated (W1, W2) as new Tensors, e.g. W1 = ndl.Tensor(W1.numpy() - lr * "  # type: ignore[attr-defined]
+                         "W1.grad.numpy()), after loss.backward() on each minibatch")
     return nn_epoch
 
 
