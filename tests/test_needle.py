@@ -17,6 +17,7 @@ import pytest
 from gradcheck import coverage
 from gradcheck.adapters import load
 from gradcheck.checks.conventions import check_module, detect
+from gradcheck.checks import needle as nd
 from gradcheck.checks.needle import ENGINE_FUNCTIONS, NETWORKS, OPS
 from gradcheck.compare import Verdict
 from gradcheck.report import summary
@@ -53,6 +54,14 @@ def test_the_correct_package_passes_with_one_verdict_per_op_and_engine_function(
     assert tuple(table) == EVERYTHING and set(table.values()) == {Verdict.PASS}
     witnesses = {c.witnesses[1] for c in result.comparisons if " gradient " in c.tensor}
     assert witnesses == {"JAX (float64)", "finite differences of your compute"}
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 5, 8, 13])
+def test_the_correct_package_passes_on_other_draws_too(seed):
+    # every op on fresh inputs: the finite differences of compute must not find kinks or errors in correct ops
+    module, _ = load(str(HERE))
+    (result,) = check_module(module, seed=seed)
+    assert result.passed, result.render()
 
 
 @pytest.mark.parametrize("where", ["", "python", "python/needle"])
@@ -151,6 +160,22 @@ def test_a_gradient_raising_notimplementederror_itself_still_fails_while_another
                          "        raise NotImplementedError('Log of a Tensor')\n")  # more than a stub: it is checked
     _, table = verdicts(checkout(tmp_path, {**EWISEDIV_STUB, "Log's gradient left to do": log_raises}))
     assert table["Log"] is Verdict.FAIL
+
+
+def test_finite_differences_of_compute_still_fail_a_gradient_off_by_a_millionth_where_they_are_scaled(tmp_path):
+    # f is offset by 4·Σ|out_grad·out| for its rounding, and near 800 LogSumExp is differenced with a unit-scale
+    # step: neither lets a gradient off by a relative 1e-6 pass the witness that does not know the op
+    off = {"EWiseMul off by 1e-6": Mistake("EWiseMul", "python/needle/ops/ops_mathematic.py",
+                                           "        return out_grad * rhs, out_grad * lhs\n",
+                                           "        return out_grad * rhs * (1 + 1e-6), out_grad * lhs\n"),
+           "LogSumExp off by 1e-6": Mistake("LogSumExp", "python/needle/ops/ops_logarithmic.py",
+                                            "* exp(Z - kept)\n", "* exp(Z - kept) * (1 + 1e-6)\n")}
+    result, _ = verdicts(checkout(tmp_path, off))
+    by_differences = {(c.tensor, c.problem) for c in result.failures if c.witnesses[1] == nd.FD}
+    assert ("EWiseMul gradient a", "EWiseMul: a 3×4, b 3×4") in by_differences
+    assert ("EWiseMul gradient b", "EWiseMul: a 3×4, b 3×4") not in by_differences
+    near = [p for t, p in by_differences if t == "LogSumExp gradient a"]
+    assert "LogSumExp: a 3×4 near 800, axes (1,)" in near and len(near) == 4
 
 
 def test_the_readmes_command_on_a_checkout_prints_one_verdict_per_op_and_exits_0():
@@ -307,3 +332,23 @@ def test_a_grading_spec_names_the_checkouts_folder_and_a_folder_without_needle_i
     assert tests["elsewhere"]["score"] == 0
     assert "notes holds no needle package: the checkout's python/needle/__init__.py was not found there" in (
         tests["elsewhere"]["output"])
+
+
+def test_hw1s_simple_ml_is_graded_in_the_sandbox_with_the_needle_tensors_built_there(tmp_path):
+    source = (HERE / "apps" / "simple_ml.py").read_text()
+    spec = tmp_path / "spec.toml"
+    spec.write_text("[assignment]\nseed = 77\ntime_limit = 60\n"
+                    + "".join(f'[[check]]\nconvention = "{c}"\nfile = "apps/simple_ml.py"\n' for c in ("nn_epoch", "softmax_loss")))
+    scores = {}
+    for name, text in (("correct", source), ("no_lr", source.replace("W2.numpy() - lr * W2.grad.numpy()",
+                                                                      "W2.numpy() - W2.grad.numpy()"))):
+        root = checkout(tmp_path / name)
+        (root / "apps").mkdir()
+        (root / "apps" / "simple_ml.py").write_text(text)
+        out = tmp_path / f"{name}.json"
+        done = subprocess.run([sys.executable, "-m", "gradcheck", "grade", str(root), "--spec", str(spec),
+                               "--gradescope", str(out)], capture_output=True, text=True, timeout=600)
+        assert done.returncode == 0, done.stderr
+        scores[name] = {t["name"]: t["score"] for t in json.loads(out.read_text())["tests"]}
+    assert scores == {"correct": {"nn_epoch": 1, "softmax_loss": 1}, "no_lr": {"nn_epoch": 0, "softmax_loss": 1}}
+

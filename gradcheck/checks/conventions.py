@@ -23,11 +23,12 @@ def _function(name: str) -> Callable[[Any], bool]:
 
 def _tensors(module: Any, name: str) -> Callable:
     """``module.name``, or for hw1's apps/simple_ml.py (written with needle Tensors) hw0's form of it."""
-    ndl = needle.flavoured(module)
+    calls = needle.flavoured(module)
     fn = getattr(module, name)
-    if ndl is None:
+    if calls is None:
         return fn
-    return needle.epoch_adapter(fn, ndl) if name == "nn_epoch" else needle.loss_adapter(fn, ndl)
+    own = getattr(fn, "__name__", name)  # its name in the file (the sandbox's functions carry it too)
+    return needle.epoch_adapter(own, calls) if name == "nn_epoch" else needle.loss_adapter(own, calls)
 
 
 def _own(module: Any, present: Callable[[Any], bool]) -> Any:

@@ -74,7 +74,9 @@ def main() -> None:
 
     try:
         module = importing.import_file(path, "submission", keep_on_path=True)
-        protocol.send(fd_out, {"ok": True, "names": names_of(module)}, [])
+        # a module written with needle Tensors (hw1's apps/simple_ml.py) is run through needle_calls
+        flavoured = needle_calls.flavoured(module) is not None
+        protocol.send(fd_out, {"ok": True, "names": names_of(module), "needle": flavoured}, [])
     except BaseException as exc:  # import-time failures of any kind, sys.exit included
         protocol.send(fd_out, {"ok": False, "error": f"importing the submission raised {describe(exc)}"}, [])
         return

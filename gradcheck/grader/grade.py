@@ -135,7 +135,8 @@ def grade_check(submission: Path, spec: Spec, check: CheckSpec, number: int, lay
                 if check.function not in box.names:
                     defined = ", ".join(sorted(box.names)) or "nothing"
                     return zero(f"{check.file} defines no function {check.function} (it defines: {defined}).")
-                module = types.SimpleNamespace(__name__=check.function,
+                written_with_needle = {"needle_calls": box.needle_calls()} if box.needle_flavoured else {}
+                module = types.SimpleNamespace(__name__=check.function, **written_with_needle,
                                                **{check.convention: getattr(module, check.function)})
             if check.convention == "needle":  # every op and engine function hw1 asks for, a stub failing
                 result = needle.check_needle(box.needle_calls(), seed=seed, require=needle.HW1,

@@ -9,11 +9,12 @@ propagate to the check, which says what they mean.
 """
 
 import inspect
+import types
 
 import numpy as np
 
 CALLS = ("inventory", "values", "apply", "gradient", "compute", "graph", "topo_sort", "backward",
-         "backward_reversed_sort", "backprop", "network")
+         "backward_reversed_sort", "backprop", "network", "softmax_loss", "nn_epoch")
 
 
 class Calls:
@@ -58,9 +59,9 @@ def inventory(ndl, op_names, engine_names):
     return found
 
 
-def tensor(ndl, array, requires_grad=True):
-    """A Tensor of the student's class holding a copy of ``array`` (float64)."""
-    return ndl.autograd.Tensor(np.array(array, dtype=np.float64), dtype="float64", requires_grad=requires_grad)
+def tensor(ndl, array, requires_grad=True, dtype="float64"):
+    """A Tensor of the student's class holding a copy of ``array`` (float64 unless ``dtype`` says otherwise)."""
+    return ndl.autograd.Tensor(np.array(array, dtype=dtype), dtype=dtype, requires_grad=requires_grad)
 
 
 def values(ndl, value):
@@ -270,3 +271,31 @@ def network(ndl, Ws, X, Y):
                                          ops.negate(picked)), len(X))
         loss.backward()
     return [getattr(W, "grad", None) for W in weights]
+
+
+# ---------------------------------------------------------------------------
+# hw1's apps/simple_ml.py: hw0's softmax_loss and nn_epoch, written with needle Tensors
+
+
+def flavoured(module):
+    """The needle package ``module`` imported (``import needle as ndl``), or None: its functions take Tensors."""
+    return next((v for v in vars(module).values() if isinstance(v, types.ModuleType) and v.__name__ == "needle"
+                 and inventory(v, (), ())["present"]), None)
+
+
+def softmax_loss(module, name, Z, Y):
+    """``module.<name>(Z, Y)`` on Tensors of the logits' dtype (``Y`` one-hot): what the loss holds."""
+    ndl = flavoured(module)
+    dtype = str(np.asarray(Z).dtype)
+    return values(ndl, getattr(module, name)(tensor(ndl, Z, dtype=dtype), tensor(ndl, Y, dtype=dtype)))
+
+
+def nn_epoch(module, name, X, y, W1, W2, lr, batch):
+    """``module.<name>(X, y, W1, W2, lr=…, batch=…)`` with W1, W2 as Tensors of their dtype: what the two Tensors
+    it returns hold, or what it returned instead (a string naming its type)."""
+    ndl = flavoured(module)
+    weights = [tensor(ndl, W, dtype=str(np.asarray(W).dtype)) for W in (W1, W2)]
+    out = getattr(module, name)(X, y, *weights, lr=lr, batch=batch)
+    if not (isinstance(out, (tuple, list)) and len(out) == 2):
+        return f"a {type(out).__name__}" + (f" of length {len(out)}" if isinstance(out, (tuple, list)) else "")
+    return [values(ndl, w) for w in out]

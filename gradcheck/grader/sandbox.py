@@ -346,6 +346,7 @@ class Sandbox:
         self.layer = layer or best_layer()
         self.process: subprocess.Popen | None = None
         self.names: dict[str, dict] = {}
+        self.needle_flavoured = False  # the submission's module imported a needle package
         self.dead: str | None = None
         self.uid = _private_uid() if self.layer in (BUBBLEWRAP, UNSHARE) else None
         self.cpu = 0.0  # CPU seconds the submission has used (its interpreter's start not counted)
@@ -413,6 +414,7 @@ class Sandbox:
             raise SubmissionError(str(header.get("error", "the submission could not be imported"))[:2000])
         names = header.get("names")
         self.names = names if isinstance(names, dict) else {}
+        self.needle_flavoured = header.get("needle") is True
         return self
 
     def _startup(self) -> None:
@@ -678,6 +680,8 @@ class RemoteModule:
 
     def __init__(self, box: Sandbox):
         self.__name__ = box.submission.stem
+        if box.needle_flavoured:  # its functions take needle Tensors, which only the sandbox can build
+            self.needle_calls = box.needle_calls()
         for name, info in box.names.items():
             if isinstance(info, dict) and isinstance(name, str) and name.isidentifier():
                 setattr(self, name, _remote_callable(box, name, info))
