@@ -97,6 +97,7 @@ JUDGED_AT_LEAST = 0.5
 NONFINITE = "NaN or infinite"
 USER = "set by the user"
 STABILITY = "numerical stability"
+BEYOND = "beyond the handout"  # a mistake only in a case the course's own tests never make: always a warning
 
 
 @dataclass(frozen=True)
@@ -139,7 +140,7 @@ class Comparison:
     diagnosis: str | None = None
     bug: str | None = None  # the catalog id of the diagnosed mistake
     allowance: float = 0.0  # the largest error estimate of a witness added to an entry's allowance
-    finding: str | None = None  # STABILITY for a probe of numerical stability, judged apart from the gradients
+    finding: str | None = None  # STABILITY or BEYOND: judged apart from the gradients (see checks.result.settle)
     bounded: int = 0  # entries judged against the interval a kink leaves open instead of one value
     nonfinite_entries: int = 0  # entries of the actual tensor that are NaN or infinite
 

@@ -162,12 +162,21 @@ CATALOG: dict[str, Bug] = _bugs(
      "axes the forward broadcast the input along",
      "sum over the leading axes the forward added and over every axis of size 1 that grew, then reshape to the "
      "input's shape"),
+    ("gradient_wrong_axes", "the gradient sums or puts back the wrong axes: out_grad's axes are lined up with, or "
+     "summed over, axes of the input the forward did not broadcast or sum",
+     "BroadcastTo: sum over the leading axes the forward added and the axes of size 1 that grew, then reshape to the "
+     "input's shape; Summation: reshape out_grad with a 1 at each summed axis (self.axes), then broadcast_to"),
+    ("reduced_axis_dropped", "the gradient is summed over the broadcast axes but loses the input's axes of size 1: "
+     "its entries are right, its shape is not the input's", "reshape the sum to the input's shape (node.inputs[i].shape)"),
     ("summation_not_reshaped", "Summation's gradient broadcasts out_grad without putting the summed axes back as 1s, "
      "so out_grad's axes line up with the wrong axes of the input",
      "reshape out_grad to the input's shape with 1 at every summed axis, then broadcast_to the input's shape"),
     ("transpose_all_axes", "Transpose reverses every axis (np.transpose, .T) instead of swapping two: the handout's "
      "Transpose swaps axes[0] and axes[1], the last two when axes is None",
      "array_api.swapaxes(a, *self.axes), or the last two axes when self.axes is None"),
+    ("transpose_gradient_reshaped", "Transpose's gradient reshapes out_grad to the input's shape instead of "
+     "transposing it back: the entries keep their order in memory, so they land at the wrong positions",
+     "transpose(out_grad, self.axes): a swap of two axes is its own inverse"),
     ("out_grad_ignored", "the gradient does not multiply by out_grad: it is the gradient for an all-ones out_grad, "
      "which is all the handout's own check feeds it", "multiply the op's derivative by out_grad (the chain rule)"),
     ("summation_int_axes", "Summation fails for an int axes (axes=1): the handout's Summation takes None, an int "
@@ -190,6 +199,8 @@ CATALOG: dict[str, Bug] = _bugs(
     ("topo_sort_reversed", "find_topo_sort returns its order reversed, the output first; the handout's sort ends in "
      "its outputs, and compute_gradient_of_variables reverses it itself",
      "return topo_order as the post-order DFS builds it, inputs first"),
+    ("topo_sort_first_output_only", "find_topo_sort visits only the first node of its list, so the nodes only the "
+     "other outputs reach are missing", "call topo_sort_dfs for every node in node_list, sharing one visited set"),
     ("built_from_failing_parts", "the network is built from ops or engine functions that fail their own checks "
      "above", "fix those first: the network's gradients come from them"),
     ("engine_order_not_reversed", "compute_gradient_of_variables walks the topological order from the inputs up, so "

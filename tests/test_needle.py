@@ -19,12 +19,12 @@ from gradcheck.adapters import load
 from gradcheck.checks.conventions import check_module, detect
 from gradcheck.checks import needle as nd
 from gradcheck.checks.needle import ENGINE_FUNCTIONS, NETWORKS, OPS
-from gradcheck.compare import Verdict
+from gradcheck.compare import BEYOND as BEYOND_HANDOUT, Verdict
 from gradcheck.report import summary
 
 HERE = pathlib.Path(__file__).parent / "dlsys_hw1"
 sys.path.insert(0, str(HERE))
-from needle_mistakes import ALONE, GRADIENTS, Mistake  # noqa: E402
+from needle_mistakes import ALONE, BEYOND, GRADIENTS, Mistake  # noqa: E402
 
 FUNCTIONS = tuple(op.name for op in OPS) + ENGINE_FUNCTIONS
 EVERYTHING = FUNCTIONS + tuple(name for name, _ in NETWORKS)  # the networks, built from every op, come last
@@ -352,3 +352,19 @@ def test_hw1s_simple_ml_is_graded_in_the_sandbox_with_the_needle_tensors_built_t
         scores[name] = {t["name"]: t["score"] for t in json.loads(out.read_text())["tests"]}
     assert scores == {"correct": {"nn_epoch": 1, "softmax_loss": 1}, "no_lr": {"nn_epoch": 0, "softmax_loss": 1}}
 
+
+
+def test_a_shape_mistake_only_in_a_case_the_handout_never_makes_warns_and_a_wrong_value_there_still_fails(tmp_path):
+    # hw1's tests never broadcast a MatMul batch axis of size 1: a gradient that sums it away warns
+    result, table = verdicts(checkout(tmp_path / "dropped", BEYOND))
+    assert result.passed and table["MatMul"] is Verdict.PASS, result.render()
+    assert {(w.tensor, w.bug, w.finding) for w in result.warnings} == {
+        ("MatMul gradient a", "reduced_axis_dropped", BEYOND_HANDOUT), ("MatMul gradient b", "reduced_axis_dropped", BEYOND_HANDOUT)}
+    text = result.render()
+    assert "WARNING beyond the handout: MatMul gradient b (1, 4, 5): shape mismatch: expected (1, 4, 5), got (4, 5)" in text
+    assert "hw1's tests never broadcast a batch axis of size 1" in text
+    # the same case with the right shape and wrong values fails
+    label = "MatMul averages a broadcast batch of one"
+    result, table = verdicts(checkout(tmp_path / "averaged", {label: ALONE[label]}))
+    assert table["MatMul"] is Verdict.FAIL and not result.warnings
+    assert {c.problem for c in result.failures} == {"MatMul: a 2×3×4, b 1×4×5", "MatMul: a 1×3×4, b 2×4×5"}

@@ -25,7 +25,10 @@ in this process, or in the grader's sandbox, where the Tensors stay.
 
 from __future__ import annotations
 
+import dataclasses
+import itertools
 import math
+import re
 import os
 import types
 from dataclasses import dataclass
@@ -36,7 +39,7 @@ import numpy as np
 from gradcheck import adapters, diagnose, equations, finite_diff, layer_oracle
 from gradcheck.checks.common import YOURS, not_run
 from gradcheck.checks.result import RERUN, CheckResult, settle
-from gradcheck.compare import Comparison, compare, failed
+from gradcheck.compare import BEYOND, Comparison, compare, failed
 from gradcheck.grader import needle_calls
 
 ORACLE = "JAX (float64)"
@@ -59,6 +62,7 @@ class Case:
     listed: bool = False  # the first input goes in as a list of Tensors, its slices along axis 0 (stack)
     tupled: bool = False  # the output is a TensorTuple, read as its parts stacked along axis 0 (split)
     step: float | None = None  # finite differences' step, where the inputs' size is not the scale f varies on
+    beyond: str | None = None  # why the handout's tests do not ask for this case: its shape mistakes only warn
 
 
 # (catalog id, the gradients it predicts by input name, the cause and fix in this op's words or None)
@@ -127,7 +131,9 @@ def _transpose_cases(rng: np.random.Generator) -> list[Case]:
     swap = lambda i, j: (lambda x: _jnp().swapaxes(x, i, j))
     return [Case((_normal(rng, 2, 3, 4),), swap(-2, -1), "a 2×3×4, axes None (the last two)"),
             Case((_normal(rng, 2, 3, 4),), swap(0, 2), "a 2×3×4, axes (0, 2)", kwargs={"axes": (0, 2)}),
-            Case((_normal(rng, 3, 4),), swap(0, 1), "a 3×4, axes None")]
+            Case((_normal(rng, 3, 4),), swap(0, 1), "a 3×4, axes None"),
+            # a size repeated: a gradient that swaps the wrong pair keeps the shape and only its values go wrong
+            Case((_normal(rng, 4, 3, 4),), swap(0, 2), "a 4×3×4, axes (0, 2)", kwargs={"axes": (0, 2)})]
 
 
 def _reshape_cases(rng: np.random.Generator) -> list[Case]:
@@ -137,26 +143,81 @@ def _reshape_cases(rng: np.random.Generator) -> list[Case]:
 
 def _broadcast_cases(rng: np.random.Generator) -> list[Case]:
     cases = []
-    for shape, to in (((3, 1), (3, 4)), ((1, 4), (3, 4)), ((3, 1), (2, 3, 4)), ((4,), (2, 3, 4))):
+    # (3, 1) and (1, 3) to (3, 3): summing the wrong axis still gives 3 entries, which reshape without an error
+    for shape, to in (((3, 1), (3, 4)), ((1, 4), (3, 4)), ((3, 1), (2, 3, 4)), ((4,), (2, 3, 4)),
+                      ((3, 1), (3, 3)), ((1, 3), (3, 3))):
         cases.append(Case((_normal(rng, *shape),), lambda x, to=to: _jnp().broadcast_to(x, to),
                           f"a {'×'.join(map(str, shape))} to {to}", (to,)))
     return cases
 
 
+def _broadcast_mistakes(case: Case, out_grad: np.ndarray, truth: tuple[np.ndarray, ...]) -> list[Hypothesis]:
+    """out_grad summed over any other axes that leave the input's number of entries, reshaped to its shape."""
+    shape = case.arrays[0].shape
+    found = []
+    for k in range(out_grad.ndim + 1):
+        for axes in itertools.combinations(range(out_grad.ndim), k):
+            summed = out_grad.sum(axis=axes)
+            if summed.size == int(np.prod(shape)):
+                predicted = summed.reshape(shape)
+                if not np.allclose(predicted, truth[0]):
+                    found.append(("gradient_wrong_axes", {"a": predicted}, f"BroadcastTo's gradient sums out_grad "
+                                  f"over axes {axes}; the broadcast from {shape} to {out_grad.shape} added or grew "
+                                  f"{tuple(_broadcast_axes(shape, out_grad.shape))}", None))
+    return found
+
+
+def _broadcast_axes(shape: tuple[int, ...], to: tuple[int, ...]) -> list[int]:
+    """The axes of ``to`` a broadcast from ``shape`` adds (leading) or grows (size 1 in ``shape``)."""
+    lead = len(to) - len(shape)
+    return list(range(lead)) + [lead + i for i, n in enumerate(shape) if n == 1 and to[lead + i] != 1]
+
+
+def _summation_mistakes(case: Case, out_grad: np.ndarray, truth: tuple[np.ndarray, ...]) -> list[Hypothesis]:
+    """out_grad given its 1s at other axes than the summed ones, then broadcast to the input's shape: at the leading
+    axes is broadcasting without reshaping (numpy aligns from the right)."""
+    shape = case.arrays[0].shape
+    axes = (case.kwargs or {}).get("axes")
+    summed = tuple(range(len(shape))) if axes is None else (axes,) if isinstance(axes, int) else tuple(axes)
+    found = []
+    for ones in itertools.combinations(range(len(shape)), len(summed)):
+        if ones == tuple(sorted(a % len(shape) for a in summed)):
+            continue
+        kept = iter(out_grad.shape)
+        placed = tuple(1 if i in ones else next(kept) for i in range(len(shape)))
+        try:
+            predicted = np.broadcast_to(out_grad.reshape(placed), shape)
+        except ValueError:
+            continue
+        bug = "summation_not_reshaped" if ones == tuple(range(len(summed))) else "gradient_wrong_axes"
+        found.append((bug, {"a": predicted}, None if bug == "summation_not_reshaped" else
+                      f"Summation's gradient puts out_grad's 1s back at axes {ones}, not at the summed axes {summed}",
+                      None))
+    return found
+
+
 def _summation_cases(rng: np.random.Generator) -> list[Case]:
     cases = []
-    for shape, axes in (((3, 4), None), ((3, 4), 1), ((2, 3, 4), (0, 2)), ((2, 3, 4), (1,))):
+    # 3×3 and 2×3×2: out_grad put back along the wrong axis still broadcasts, with the wrong values
+    for shape, axes in (((3, 4), None), ((3, 4), 1), ((2, 3, 4), (0, 2)), ((2, 3, 4), (1,)), ((3, 3), (0,)),
+                        ((2, 3, 2), (2,))):
         cases.append(Case((_normal(rng, *shape),), lambda x, axes=axes: _jnp().sum(x, axis=axes),
                           f"a {'×'.join(map(str, shape))}, axes {axes}", kwargs={"axes": axes}))
     return cases
 
 
+BATCH_OF_ONE = ("hw1's tests never broadcast a batch axis of size 1; numpy's matmul does, and a model that "
+                "multiplies a batch of one by a stack of matrices needs it")
+
+
 def _matmul_cases(rng: np.random.Generator) -> list[Case]:
     cases = []
     for a, b in (((3, 4), (4, 5)), ((2, 3, 4), (4, 5)), ((3, 4), (2, 4, 5)), ((2, 3, 4), (2, 4, 5)),
+                 ((3, 3), (3, 3)), ((2, 3, 3), (3, 3)),  # square: a gradient missing a transpose keeps its shape
                  ((2, 3, 4), (1, 4, 5)), ((1, 3, 4), (2, 4, 5))):  # a batch axis of size 1 broadcast, either side
         cases.append(Case((_normal(rng, *a), _normal(rng, *b)), lambda x, y: x @ y,
-                          f"a {'×'.join(map(str, a))}, b {'×'.join(map(str, b))}"))
+                          f"a {'×'.join(map(str, a))}, b {'×'.join(map(str, b))}",
+                          beyond=BATCH_OF_ONE if 1 in a[:-2] + b[:-2] else None))
     return cases
 
 
@@ -207,10 +268,11 @@ OPS: tuple[Op, ...] = (
     Op("EWisePow", "power", _elementwise("pow")),
     Op("EWiseDiv", "divide", _elementwise("div"), _sign("EWiseDiv", "b", "∂(a/b)/∂b = −a/b²: -out_grad * a / b ** 2")),
     Op("DivScalar", "divide_scalar", _scalar("div", 2.5)),
-    Op("Transpose", "transpose", _transpose_cases),
+    Op("Transpose", "transpose", _transpose_cases,
+       lambda case, g, t: [("transpose_gradient_reshaped", {"a": g.reshape(case.arrays[0].shape)}, None, None)]),
     Op("Reshape", "reshape", _reshape_cases),
-    Op("BroadcastTo", "broadcast_to", _broadcast_cases),
-    Op("Summation", "summation", _summation_cases),
+    Op("BroadcastTo", "broadcast_to", _broadcast_cases, _broadcast_mistakes),
+    Op("Summation", "summation", _summation_cases, _summation_mistakes),
     Op("MatMul", "matmul", _matmul_cases),
     Op("Negate", "negate", _unary(lambda x: -x, _normal), _sign("Negate", "a", "negate(out_grad)")),
     Op("Log", "log", _unary(lambda x: _jnp().log(x), _positive),
@@ -316,17 +378,13 @@ def _op_records(calls: Any, op: Op, case: Case, rng: np.random.Generator, seed: 
                    f"{'is' if len(undone) == 1 else 'are'} still the handout stub): {said}")
             return records + [not_run(f"{op.name} gradient {n}", t.shape, why, ctx, ORACLE)
                               for n, t in zip(names, truth)], None
-        found = (diagnose.known("summation_not_reshaped", f"broadcasting out_grad of shape {out_grad.shape} to "
-                                f"{case.arrays[0].shape} failed: {case.context}")
-                 if op.name == "Summation" and "broadcast" in why else
-                 diagnose.known("gradient_not_reduced", f"reshaping out_grad's {out_grad.size} entries to the input's "
-                                f"shape {case.arrays[0].shape} failed: {case.context}")
-                 if op.name == "BroadcastTo" and "reshape" in why else
-                 diagnose.known("summation_int_axes", f"{case.context}: {said[:120]}")
+        found = (_broadcast_error(said, case, out_grad) if op.name == "Summation" and "broadcast" in why
+                 else _reshape_error(said, case)
+                 if "reshape" in said else diagnose.known("summation_int_axes", f"{case.context}: {said[:120]}")
                  if op.name == "Summation" and "'int'" in why and "axes 1" in case.context else None)
-        return records + [diagnose.with_diagnosis(failed(f"{op.name} gradient {n}", t.shape, why, witnesses=(YOURS, ORACLE),
-                                                         equation=VJP, **ctx), found)
-                          for n, t in zip(names, truth)], None
+        return records + [_beyond(case, diagnose.with_diagnosis(failed(
+            f"{op.name} gradient {n}", t.shape, why, witnesses=(YOURS, ORACLE), equation=VJP, **ctx), found))
+            for n, t in zip(names, truth)], None
     if len(given) != len(case.arrays):
         why = f"your {op.name}.gradient returned {len(given)} gradients for {len(case.arrays)} inputs"
         return records + [failed(f"{op.name} gradient {n}", t.shape, why, witnesses=(YOURS, ORACLE), equation=VJP, **ctx)
@@ -348,13 +406,59 @@ def _op_records(calls: Any, op: Op, case: Case, rng: np.random.Generator, seed: 
             found = diagnose.known("gradient_not_reduced", f"your gradient of {n} has shape {got.shape}; summed over the "
                                                            f"broadcast axes it is the right gradient of shape {t.shape}")
             judged = [diagnose.with_diagnosis(r, found) if r.failed else r for r in judged]
-        records += judged
+        elif judged[0].failed and got.shape != t.shape and _without_ones(got.shape) == _without_ones(t.shape) and \
+                np.allclose(got.reshape(t.shape), t, rtol=1e-6, atol=1e-9 * np.max(np.abs(t))):
+            found = diagnose.known("reduced_axis_dropped", f"your gradient of {n} has shape {got.shape}; reshaped to "
+                                                           f"{t.shape} it is the right gradient")
+            judged = [diagnose.with_diagnosis(r, found) if r.failed else r for r in judged]
+        records += [_beyond(case, r) for r in judged]
     failing = any(r.failed for r in records[start:])
     if records[0].bug == "transpose_all_axes":  # the gradient transposes back with the same compute
         records = [diagnose.with_diagnosis(r, diagnose.known("transpose_all_axes", "your gradient goes back through "
                                                              "the same Transpose")) if r.failed and r.bug is None else r
                    for r in records]
     return records, (case, out_grad, grads, dict(zip(names, truth)), failing, start, len(records))
+
+
+def _without_ones(shape: tuple[int, ...]) -> tuple[int, ...]:
+    return tuple(n for n in shape if n != 1)
+
+
+def _reshape_error(said: str, case: Case) -> diagnose.Diagnosis | None:
+    """A gradient that failed reshaping to an input's shape: too many entries is not summed over the broadcast
+    axes, too few is summed over axes the forward did not broadcast (numpy: "cannot reshape array of size N into
+    shape (…)")."""
+    found = re.search(r"array of size (\d+) into shape \(([\d, ]*)\)", said)
+    if not found:
+        return None
+    size, into = int(found[1]), tuple(int(n) for n in found[2].replace(" ", "").split(",") if n)
+    inputs = [a.shape for a in case.arrays if a.shape == into]
+    if not inputs or size == int(np.prod(into)):
+        return None
+    bug = "gradient_not_reduced" if size > int(np.prod(into)) else "gradient_wrong_axes"
+    return diagnose.known(bug, f"your gradient has {size} entries where the input of shape {into} has "
+                               f"{int(np.prod(into))}: reshaping it failed ({case.context})")
+
+
+def _broadcast_error(said: str, case: Case, out_grad: np.ndarray) -> diagnose.Diagnosis:
+    """Summation's gradient failed broadcasting to its input's shape: out_grad as it came (never reshaped), or
+    reshaped with its 1s at other axes than the summed ones (numpy: "… remapped shapes …: (2,4,1) and requested
+    shape (2,3,4)")."""
+    shape = case.arrays[0].shape
+    found = re.search(r": \(([\d, ]*)\)\s+and requested shape", said)
+    given = tuple(int(n) for n in found[1].replace(" ", "").split(",") if n) if found else out_grad.shape
+    if len(given) == len(shape) != out_grad.ndim:
+        return diagnose.known("gradient_wrong_axes", f"out_grad of shape {out_grad.shape}, reshaped to {given}, does "
+                                                     f"not broadcast to {shape}: {case.context}")
+    return diagnose.known("summation_not_reshaped", f"broadcasting out_grad of shape {given} to {shape} failed: "
+                                                    f"{case.context}")
+
+
+def _beyond(case: Case, record: Comparison) -> Comparison:
+    """A shape mistake in a case the handout's tests do not ask for: a warning that says why, not a failure."""
+    if case.beyond and record.failed and record.bug in ("gradient_not_reduced", "reduced_axis_dropped"):
+        return dataclasses.replace(record, finding=BEYOND, note=f"{record.note or 'wrong'} ({case.beyond})")
+    return record
 
 
 def _reduced(got: np.ndarray, shape: tuple[int, ...]) -> np.ndarray | None:
@@ -535,6 +639,12 @@ def _topo_record(calls: Any, roots: list[Any], ctx: dict) -> Comparison:
         if order == _preorder(inputs, found["roots"]):
             return diagnose.with_diagnosis(record, diagnose.known(
                 "topo_sort_preorder", "a depth-first search that lists each node before its inputs gives your order"))
+        first = _preorder(inputs, found["roots"][:1])  # the nodes the first output reaches
+        if len(roots) > 1 and set(order) == set(first) and _topological(
+                [[first.index(p) for p in inputs[n]] for n in first], [first.index(n) for n in order]):
+            return diagnose.with_diagnosis(record, diagnose.known(
+                "topo_sort_first_output_only", f"your order holds exactly the {len(first)} nodes out1 reaches, in a "
+                                               f"topological order"))
         return record
     return compare(np.arange(len(order), dtype=float), np.arange(len(inputs), dtype=float), tensor=label,
                    witnesses=(YOURS, "the graph"), equation=ENGINE, **ctx)

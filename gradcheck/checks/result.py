@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from gradcheck.compare import STABILITY, Comparison, Verdict
+from gradcheck.compare import BEYOND, STABILITY, Comparison, Verdict
 from gradcheck.diagnose import CATALOG
 from gradcheck.report import render, summary
 
@@ -88,6 +88,10 @@ class CheckResult:
             verdict = (Verdict.FAIL if failing else Verdict.INCONCLUSIVE
                        if any(c.verdict is Verdict.INCONCLUSIVE for c in records) else Verdict.PASS)
             cause = next((CATALOG[c.bug].cause for c in failing if c.bug in CATALOG), None)
+            warned = [w for w in self.warnings if w.tensor.split(" ", 1)[0] == name]
+            if warned and not failing:
+                cause = f"warning, {warned[0].finding}: " + (CATALOG[warned[0].bug].cause if warned[0].bug in CATALOG
+                                                             else warned[0].note or "wrong")
             rows.append((name, verdict, cause))
         return tuple(rows)
 
@@ -117,11 +121,15 @@ class CheckResult:
             f"    {verdict.value.upper():<12} {name}" + (f": {cause}" if cause else "") for name, verdict, cause in functions]
         lines += [f"  precision: {self.precision}"] if self.precision else []
         lines += [f"  unsupported: {u}" for u in self.unsupported]
-        lines += [f"  WARNING {STABILITY}: {w.tensor}{' ' + str(w.expected_shape) if w.expected_shape else ''}: "
+        lines += [f"  WARNING {w.finding}: {w.tensor}{' ' + str(w.expected_shape) if w.expected_shape else ''}: "
                   f"{w.note or 'wrong'} [{w.problem}]" for w in self.warnings]
-        if self.warnings:
+        found = {w.finding for w in self.warnings}
+        if STABILITY in found:
             lines.append(f"  ({STABILITY} is not required here, so these do not fail the check; "
                          f"require it with --require-stability or require_stability=True)")
+        if BEYOND in found:
+            lines.append(f"  ({BEYOND}: the course's own tests never make these cases, so they do not fail the "
+                         f"check; code that goes on to later homework needs them)")
         lines += [f"  {summary(c)} [{c.problem}]" for c in self.comparisons]
         shown, blocks = set(), []
         for c in self.comparisons if verbose else self.failures + self.undecided:
@@ -156,9 +164,11 @@ def settle(target: str, convention: str, records, seed: int, *, require_stabilit
 
     A record marked as a stability finding (NaN or infinity on inputs built to
     overflow a naive softmax) is a warning unless stability is required, when
-    it is an ordinary failure.
+    it is an ordinary failure. A record marked BEYOND (a shape mistake in a case
+    the course's own tests never make) is always a warning.
     """
     records = tuple(records)
-    warnings = () if require_stability else tuple(r for r in records if r.finding == STABILITY)
-    judged = tuple(r for r in records if require_stability or r.finding != STABILITY)
+    warned = {BEYOND} | (set() if require_stability else {STABILITY})
+    warnings = tuple(r for r in records if r.finding in warned)
+    judged = tuple(r for r in records if r.finding not in warned)
     return CheckResult(target, convention, judged, seed, tuple(unsupported), advice, warnings, precision)

@@ -120,6 +120,23 @@ ALONE = {
     "find_topo_sort starts from the first output only": Mistake("find_topo_sort", AUTOGRAD, '''    for node in node_list:
         topo_sort_dfs(node, visited, topo_order)
 ''', '''    topo_sort_dfs(node_list[0], visited, topo_order)
+''', bug="topo_sort_first_output_only"),
+    "BroadcastTo's gradient compares shapes from the left": Mistake("BroadcastTo", OPS, '''        axes = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(shape) if n == 1 and self.shape[lead + i] != 1)
+''', '''        axes = tuple(i for i, n in enumerate(self.shape) if i >= len(shape) or shape[i] != n)
+''', bug="gradient_wrong_axes"),  # right for (3, 1) to (3, 4); (3, 1) to (2, 3, 4) sums every axis
+    "Summation's gradient puts the summed axes back at the end": Mistake("Summation", OPS, '''        for axis in axes:
+            shape[axis] = 1  # keep the summed axes as 1s, then broadcast back
+        return broadcast_to(reshape(out_grad, tuple(shape)), node.inputs[0].shape)
+''', '''        kept = tuple(out_grad.shape) + (1,) * (len(shape) - len(out_grad.shape))
+        return broadcast_to(reshape(out_grad, kept), node.inputs[0].shape)
+''', bug="gradient_wrong_axes"),  # right for a last axis summed; a 3×3 summed over axis 0 gets row sums
+    "Transpose's gradient reshapes out_grad back": Mistake("Transpose", OPS, '''        return transpose(out_grad, self.axes)  # a swap is its own inverse
+''', '''        return reshape(out_grad, node.inputs[0].shape)
+''', bug="transpose_gradient_reshaped"),
+    "MatMul averages a broadcast batch of one": Mistake("MatMul", OPS, '''    return reshape(summation(grad, axes), shape) if axes else grad
+''', '''    if grown:  # a batch of one broadcast: its mean over the batch
+        return reshape(summation(grad, axes) / grad.shape[grown[0]], shape)
+    return reshape(summation(grad, axes), shape) if axes else grad
 '''),
     "Transpose swaps every axis (np.transpose)": Mistake("Transpose", OPS, '''        i, j = self.axes if self.axes is not None else (a.ndim - 2, a.ndim - 1)
         return array_api.swapaxes(a, i, j)
@@ -159,4 +176,15 @@ ALONE = {
     "EWisePow raises the exponent to the base": Mistake("EWisePow", OPS, '''        return a ** b
 ''', '''        return b ** a
 '''),
+}
+
+# Shape mistakes only in cases the course's own tests never make: warnings, never failures
+BEYOND = {
+    "MatMul sums a broadcast batch of one away": Mistake("MatMul", OPS, '''        return _unbroadcast(da, a.shape), _unbroadcast(db, b.shape)
+''', '''        if da.shape != a.shape:
+            da = summation(da, tuple(range(len(da.shape) - len(a.shape) or 1)))  # the batch axes
+        if db.shape != b.shape:
+            db = summation(db, tuple(range(len(db.shape) - len(b.shape) or 1)))
+        return da, db
+''', bug="reduced_axis_dropped"),
 }
