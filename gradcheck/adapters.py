@@ -225,6 +225,10 @@ def load(spec: str) -> tuple[Any, str | None]:
     except SyntaxError as exc:
         raise LoadError(f"{exc.filename}:{exc.lineno}: syntax error: {exc.msg}") from None
     except ModuleNotFoundError as exc:
+        if path.is_file():  # the file was found: something it imports was not
+            raise LoadError(f"importing {target} raised {describe_exception(exc)}: the file imports a module that is "
+                            f"not installed or not on the Python path. Install it, or run from the folder the file's "
+                            f"imports start from (for `import {exc.name}`, the folder holding {exc.name}/).") from None
         raise LoadError(f"cannot import {target!r}: {exc}. Give a path to a .py file or a module on the Python path.") from None
     except ImportError as exc:
         hint = (" The file imports relative to its package (from .layers import …): give its path inside the "

@@ -131,6 +131,9 @@ def test_check_detects_layers_and_modules_from_the_names_defined():
     [
         ("def f(:\n", "syntax error"),
         ("raise RuntimeError('boom')\n", "importing"),
+        # hw1's apps/simple_ml.py run from the wrong folder: the line that imports, and where to run from
+        ("import numpy as np\nimport python.needle as ndl\n", "No module named 'python' at hw.py:2 in <module>: "
+         "import python.needle as ndl: the file imports a module that is not installed or not on the Python path"),
         ("x = 1\n", "defines none of the functions gradcheck knows how to check"),
     ],
 )
