@@ -87,9 +87,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("seed", _integer(0), 0, "seed of every generated input; printed so a failure can be replayed", "N"),
     Setting("trials", _integer(1), 1, "run each check with this many seeds (seed, seed+1, …)", "N"),
     Setting("rtol", _fraction, None, "relative tolerance for every comparison (default: by dtype, 1e-8 for float64)", "X"),
-    Setting("witness", _choice("jax", "closed-form"), "jax",
-            "what user code is compared with: jax (autodiff, the oracle) or closed-form (the seed's equations, no JAX)",
-            "{jax,closed-form}"),
+    Setting("witness", _choice("auto", "jax", "closed-form"), "auto",
+            "what user code is compared with: auto (the seed's equations, backed by finite differences along random "
+            "directions, and by JAX wherever they disagree), jax (autodiff decides every entry) or closed-form (the "
+            "seed's equations alone, no JAX)", "{auto,jax,closed-form}"),
     Setting("require_stability", _boolean, False,
             "fail code whose softmax overflows to NaN or inf on logits near 1000 (by default a warning: DLSys hw0 "
             "allows a direct softmax)", "{true,false}", flag=True),

@@ -49,7 +49,7 @@ __all__ = [
 ]
 
 def run(check: Callable[..., Any], *args: Any, seed: int = 0, trials: int = 1, rtol: float | None = None,
-        witness: str = "jax", require_stability: bool = False, **options: Any) -> CheckResult | list[CheckResult]:
+        witness: str = "auto", require_stability: bool = False, **options: Any) -> CheckResult | list[CheckResult]:
     """Run ``check`` for seeds ``seed … seed + trials − 1`` and raise on the first failure."""
     __tracebackhide__ = True
     if isinstance(trials, bool) or not isinstance(trials, int) or trials < 1:
@@ -78,7 +78,7 @@ def run(check: Callable[..., Any], *args: Any, seed: int = 0, trials: int = 1, r
 
 
 def _assertion(check: Callable[..., Any], name: str, what: str) -> Callable[..., Any]:
-    def assertion(*args: Any, seed: int = 0, trials: int = 1, rtol: float | None = None, witness: str = "jax",
+    def assertion(*args: Any, seed: int = 0, trials: int = 1, rtol: float | None = None, witness: str = "auto",
                   require_stability: bool = False, **options: Any) -> Any:
         __tracebackhide__ = True
         return run(check, *args, seed=seed, trials=trials, rtol=rtol, witness=witness,
@@ -88,7 +88,7 @@ def _assertion(check: Callable[..., Any], name: str, what: str) -> Callable[...,
     assertion.__doc__ = (
         f"Assert that {what} is right; raise GradientMismatch with the report otherwise.\n\n"
         f"Takes the arguments of ``{check.__module__}.{check.__name__}`` plus ``seed``, ``trials`` (how many seeds), "
-        f"``rtol`` (overrides the dtype's tolerance), ``witness`` (``\"jax\"`` or ``\"closed-form\"``) and "
+        f"``rtol`` (overrides the dtype's tolerance), ``witness`` (``\"auto\"``, ``\"jax\"`` or ``\"closed-form\"``) and "
         f"``require_stability`` (NaN or infinity on large logits fails instead of warning). "
         f"Returns the CheckResult."
     )

@@ -105,7 +105,7 @@ CORPUS = __import__("pathlib").Path(__file__).parent / "corpus"
 def test_check_exits_0_when_every_convention_in_the_file_passes():
     out = run("check", str(CORPUS / "nn_epoch_correct.py"))
     assert out.returncode == ExitCode.OK, out.stdout + out.stderr
-    assert out.stdout.splitlines()[0] == "nn_epoch: PASS, all 10 comparisons agree (SGD epoch, lr=0.1, batch=16, seed 0)"
+    assert out.stdout.splitlines()[0] == "nn_epoch: PASS, all 22 comparisons agree (SGD epoch, lr=0.1, batch=16, seed 0)"
     assert out.stdout.rstrip().endswith("2 checks: 2 passed, 0 failed (seed 0)")
 
 

@@ -41,7 +41,7 @@ def test_a_correct_implementation_passes_and_the_summary_counts_it(pytester):
     result = pytester.runpytest()
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines([
-        "gradcheck: seed 0, trials 1, rtol by dtype, witness jax (replay with --gradcheck-seed=0)",
+        "gradcheck: seed 0, trials 1, rtol by dtype, witness auto (replay with --gradcheck-seed=0)",
         "*= gradcheck =*",
         "1 checks run (24 comparisons): 1 passed, 0 failed, 0 inconclusive; seed 0",
     ])
@@ -55,18 +55,19 @@ def test_a_buggy_implementation_fails_with_equation_tensor_and_diagnosis(pyteste
     (n, d, k), m = drawn.widths, drawn.m
     result.stdout.fnmatch_lines([
         ">       gradcheck.two_layer_grads(hw.two_layer_grads, activation=hw.ACTIVATION)",
-        "E       gradcheck.checks.result.GradientMismatch: two_layer_grads: FAIL, 12 of 24 comparisons failed "
+        "E       gradcheck.checks.result.GradientMismatch: two_layer_grads: FAIL, 16 of 28 comparisons failed "
         "(gradient function, σ = sigmoid, seed 0)",
+        f"E         FAIL W1 ({n}, {d}) float64: yours vs closed form disagree on {n * d} of {n * d} checked entries *",
         f"E         FAIL W1 ({n}, {d}) float64: yours vs JAX disagree on {n * d} of {n * d} checked entries *",
-        f"E       FAIL W1 ({n}, {d}) float64: yours vs JAX disagree on {n * d} of {n * d} checked entries",
+        f"E       FAIL W1 ({n}, {d}) float64: yours vs closed form disagree on {n * d} of {n * d} checked entries",
         "E         Eq. 11: ∇W₁ = Xᵀ ((S − I_y) W₂ᵀ ∘ σ'(XW₁))",
         f"E         problem: non-square ({n}-{d}-{k} sigmoid, m={m}, mean), seed 0",
         f"E         Mismatched elements: {n * d} / {n * d} (100%)",
         "E         worst entries:",
         "E         probable cause: σ' is missing*",
         "*- gradcheck -*",
-        "two_layer_grads: FAIL, 12 of 24 comparisons failed (gradient function, σ = sigmoid, seed 0)",
-        "1 checks run (24 comparisons): 0 passed, 1 failed, 0 inconclusive; seed 0",
+        "two_layer_grads: FAIL, 16 of 28 comparisons failed (gradient function, σ = sigmoid, seed 0)",
+        "1 checks run (28 comparisons): 0 passed, 1 failed, 0 inconclusive; seed 0",
     ])
     assert "gradcheck/testing.py" not in result.stdout.str()  # helper frames are hidden
 
@@ -123,7 +124,7 @@ def test_no_jax():
         (["--gradcheck-seed=x"], "", "gradcheck: command line: bad value 'x' for seed: expected an integer ≥ 0."),
         (["--gradcheck-rtol=2"], "", "gradcheck: command line: bad value '2' for rtol: expected a number between 0 and 1*"),
         ([], "gradcheck_trials = 0", "gradcheck: ini file: bad value '0' for trials: expected an integer ≥ 1."),
-        ([], "gradcheck_witness = torch", "gradcheck: ini file: bad value 'torch' for witness: expected one of jax, closed-form."),
+        ([], "gradcheck_witness = torch", "gradcheck: ini file: bad value 'torch' for witness: expected one of auto, jax, closed-form."),
         ([], "gradcheck_require_stability = maybe",
          "gradcheck: ini file: bad value 'maybe' for require_stability: expected true or false."),
     ],

@@ -23,20 +23,27 @@ from reference_mlp.validation import InvalidArgument, check_choice
 
 YOURS = "yours"
 DEFAULT_ACTIVATIONS = ("relu", "sigmoid", "tanh")
-# The witness user code is judged against: JAX autodiff, or the seed's equations
-# (which need no JAX at all).
-TRUTHS = {"jax": "JAX", "closed-form": "closed form"}
-_TRUTH: contextvars.ContextVar[str] = contextvars.ContextVar("gradcheck_truth", default="jax")
+# The witness user code is judged against: the seed's equations (which need no JAX at all), or JAX autodiff.
+# "auto" judges by the equations and backs them with two independent witnesses: finite differences along
+# random directions for every gradient, and JAX for every gradient that disagrees, so a failure is confirmed
+# by autodiff and a pass costs no JAX import.
+TRUTHS = {"auto": "closed form", "jax": "JAX", "closed-form": "closed form"}
+AUTO_DIRECTIONS = 2  # random directions per tensor for the finite-difference witness behind "auto"
+_TRUTH: contextvars.ContextVar[str] = contextvars.ContextVar("gradcheck_truth", default="auto")
 
 
 @contextlib.contextmanager
 def judged_by(witness: str) -> Iterator[None]:
-    """Within the block, compare user code with ``witness``: ``"jax"`` (default) or ``"closed-form"``."""
+    """Within the block, compare user code with ``witness``: ``"auto"`` (default), ``"jax"`` or ``"closed-form"``."""
     token = _TRUTH.set(check_choice("witness", witness, tuple(TRUTHS)))
     try:
         yield
     finally:
         _TRUTH.reset(token)
+
+
+def _jax_decides() -> bool:
+    return _TRUTH.get() == "jax"
 
 
 def truth_name() -> str:
@@ -46,7 +53,7 @@ def truth_name() -> str:
 
 def oracle_gradients(problem: Problem, names: Sequence[str]) -> dict[str, np.ndarray]:
     """The true gradients of a problem, by the witness in force."""
-    truth = jax_autodiff(problem) if _TRUTH.get() == "jax" else closed_form(problem)
+    truth = jax_autodiff(problem) if _jax_decides() else closed_form(problem)
     return {n: truth[n] for n in names}
 
 
@@ -58,14 +65,14 @@ def layer_vjp(layer: str, inputs: tuple[np.ndarray, ...], dout: np.ndarray) -> t
     if layer == "affine":
         x, w, b = inputs
         flat = x.reshape(len(x), -1)
-        if _TRUTH.get() == "jax":
+        if _jax_decides():
             from gradcheck import oracle
 
             dx, dw, db = oracle.layer_vjp(layer, (flat, w, b), dout)
         else:
             dx, dw, db = dout @ w.T, flat.T @ dout, dout.sum(axis=0)  # Eq. 14, Eq. 15 and its bias form
         return dx.reshape(x.shape), dw, db
-    if _TRUTH.get() == "jax":
+    if _jax_decides():
         from gradcheck import oracle
 
         return oracle.layer_vjp(layer, inputs, dout)
@@ -75,7 +82,7 @@ def layer_vjp(layer: str, inputs: tuple[np.ndarray, ...], dout: np.ndarray) -> t
 
 def softmax_loss_gradient(logits: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
     """The mean cross-entropy of ``logits`` and its gradient (S − I_y)/m, by the witness in force."""
-    if _TRUTH.get() == "jax":
+    if _jax_decides():
         from gradcheck import oracle
 
         return oracle.softmax_loss_gradient(logits, y)
@@ -147,7 +154,9 @@ def testify(
             records = [compare(given[n], truth[n], tensor=shown[n], equation=equation_of(n), tolerance=tolerance,
                                uncertainty=None if uncertainty is None else uncertainty(case.problem, n), **context)
                        for n in names_here]
-            records += along(case, given, records, directions, shown, equation_of, tolerance)
+            backed = directions or (AUTO_DIRECTIONS if _TRUTH.get() == "auto" else 0)
+            records += along(case, given, records, backed, shown, equation_of, tolerance)
+            records += confirmed(case, given, records, names_here, shown, equation_of, tolerance, yours, uncertainty)
         outcomes.append((case, records, given, truth, mutations(call, case)))
     narrow = precision is not None and precision.computes_in == np.float32
     # Every case testifies, failing or not: a mistake is named only if it explains all of them.
@@ -196,6 +205,19 @@ def judge_cases(*args: Any, **kwargs: Any) -> list[Comparison]:
     """Run the user's code on every case, compare with the oracle and diagnose what fails (see :func:`testify`)."""
     (records,) = resolve_together(testify(*args, **kwargs))
     return records
+
+
+def confirmed(case: Case, given: dict, records: Sequence[Comparison], names: Sequence[str], shown: Mapping[str, str],
+              equation_of: Callable[[str], equations.Equation], tolerance: Tolerance | None, yours: str,
+              uncertainty: Callable[[Problem, str], np.ndarray] | None = None) -> list[Comparison]:
+    """Under "auto", every tensor the closed form says is wrong judged again by JAX: a failure two witnesses agree on."""
+    wrong = [n for n, r in zip(names, records) if r.failed]
+    if _TRUTH.get() != "auto" or not wrong:
+        return []
+    truth = jax_autodiff(case.problem)
+    return [compare(given[n], truth[n], tensor=shown[n], equation=equation_of(n), tolerance=tolerance,
+                    uncertainty=None if uncertainty is None else uncertainty(case.problem, n),
+                    witnesses=(yours, "JAX"), problem=case.describe(), seed=case.seed) for n in wrong]
 
 
 def along(case: Case, given: dict, records: Sequence[Comparison], directions: int, shown: Mapping[str, str],
