@@ -124,7 +124,7 @@ def test_a_failure_raises_an_assertion_error_whose_first_line_is_the_summary():
         result.raise_if_failed()
     assert isinstance(info.value, AssertionError)
     text = str(info.value)
-    assert text.splitlines()[0] == "sum_not_mean: FAIL, 24 of 24 comparisons failed (gradient function, σ = relu, seed 0)"
+    assert text.splitlines()[0] == "sum_not_mean: FAIL, 32 of 32 comparisons failed (gradient function, σ = relu, seed 0)"
     assert "probable cause: the gradient is m times too large" in text
     assert result.diagnoses == ("sum_instead_of_mean",)
 
