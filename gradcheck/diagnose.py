@@ -179,14 +179,18 @@ CATALOG: dict[str, Bug] = _bugs(
      "transpose(out_grad, self.axes): a swap of two axes is its own inverse"),
     ("out_grad_ignored", "the gradient does not multiply by out_grad: it is the gradient for an all-ones out_grad, "
      "which is all the handout's own check feeds it", "multiply the op's derivative by out_grad (the chain rule)"),
-    ("summation_int_axes", "Summation fails for an int axes (axes=1): the handout's Summation takes None, an int "
-     "or a tuple", "normalise first: axes = (self.axes,) if isinstance(self.axes, int) else self.axes"),
+    ("summation_int_axes", "Summation fails for an int axes (axes=1), which numpy's sum takes and later homework "
+     "passes (hw1's own tests pass None or a tuple)", "normalise first: axes = (self.axes,) if isinstance(self.axes, int) else self.axes"),
     ("engine_gradient_not_tuple", "compute_gradient_of_variables zips op.gradient(...) with the inputs, but an op "
      "with one input returns a bare Tensor", "call node.op.gradient_as_tuple(node.grad, node), which always gives a "
      "tuple"),
     ("gradient_sign_flipped", "an op's gradient has the wrong sign", "negate it: the derivative, times out_grad"),
     ("power_exponent_factor_missing", "PowerScalar's gradient lacks the exponent: d(aⁿ)/da = n·aⁿ⁻¹",
      "out_grad * n * a ** (n - 1)"),
+    ("power_exponent_not_lowered", "PowerScalar's gradient keeps the exponent n: d(aⁿ)/da = n·aⁿ⁻¹, not n·aⁿ",
+     "out_grad * n * a ** (n - 1)"),
+    ("power_of_out_grad", "PowerScalar's gradient raises out_grad to n − 1 instead of the input a: the chain rule "
+     "multiplies out_grad by n·aⁿ⁻¹", "out_grad * n * node.inputs[0] ** (n - 1)"),
     ("log_gradient_of_output", "Log's gradient divides by its output, log a, instead of its input a",
      "out_grad / node.inputs[0]"),
     ("gradients_not_accumulated", "compute_gradient_of_variables keeps one gradient of a node used several times "

@@ -213,8 +213,35 @@ def test_the_networks_wait_for_every_op_they_are_built_from_and_say_so(tmp_path)
     module, _ = load(str(root))
     (result,) = check_module(module)
     assert result.passed and not {"DivScalar", "two_layer_net", "three_layer_net"} & {n for n, _, _ in result.functions()}
-    assert coverage.of(module, ("needle",)).lines()[0].startswith(
-        "not checked: DivScalar (not implemented), two_layer_net, three_layer_net")
+    assert coverage.of(module, ("needle",)).lines() == [
+        "not checked: DivScalar (not implemented), two_layer_net (built from DivScalar), three_layer_net (built from "
+        "DivScalar) — they are not implemented yet or built from what is not, so the exit status says nothing about them"]
+
+
+def test_an_engine_left_as_the_handouts_stub_after_its_given_lines_is_not_implemented_not_failed(tmp_path):
+    # hw1's compute_gradient_of_variables comes with lines of its own before the stub: it still always raises
+    stub = Mistake("compute_gradient_of_variables", "python/needle/autograd.py", """    ### BEGIN YOUR SOLUTION
+    for node in reverse_topo_order:
+        node.grad = sum_node_list(node_to_output_grads_list[node])
+        if node.is_leaf():
+            continue
+        for parent, grad in zip(node.inputs, node.op.gradient_as_tuple(node.grad, node)):
+            node_to_output_grads_list.setdefault(parent, []).append(grad)
+    ### END YOUR SOLUTION
+""", """    ### BEGIN YOUR SOLUTION
+    raise NotImplementedError()
+    ### END YOUR SOLUTION
+""")
+    module, _ = load(str(checkout(tmp_path, {"engine not done": stub})))
+    (result,) = check_module(module)
+    assert result.passed and "compute_gradient_of_variables" not in {n for n, _, _ in result.functions()}, result.render()
+    (line,) = coverage.of(module, ("needle",)).lines()
+    assert line.startswith("not checked: compute_gradient_of_variables (not implemented), two_layer_net (built from "
+                           "compute_gradient_of_variables)")
+    # one that computes and then forgets to return is not a stub: it is judged, and fails
+    forgot = stub._replace(wrong=stub.correct.replace("    ### END", "    raise NotImplementedError()\n    ### END"))
+    result, table = verdicts(checkout(tmp_path / "forgot", {"raises after its work": forgot}))
+    assert table["compute_gradient_of_variables"] is Verdict.FAIL
 
 
 def test_hw1s_simple_ml_written_with_needle_goes_through_hw0s_epoch_and_loss_checks(tmp_path):
@@ -354,12 +381,19 @@ def test_hw1s_simple_ml_is_graded_in_the_sandbox_with_the_needle_tensors_built_t
 
 
 
-def test_a_shape_mistake_only_in_a_case_the_handout_never_makes_warns_and_a_wrong_value_there_still_fails(tmp_path):
+@pytest.mark.parametrize("label", list(BEYOND))
+def test_a_mistake_only_in_a_case_the_handout_never_makes_warns_instead_of_failing(tmp_path, label):
+    mistake = BEYOND[label]
+    result, table = verdicts(checkout(tmp_path, {label: mistake}))
+    assert result.passed and table[mistake.function] is Verdict.PASS, result.render()
+    assert result.warnings and {(w.tensor.split()[0], w.bug, w.finding) for w in result.warnings} == {
+        (mistake.function, mistake.bug, BEYOND_HANDOUT)}
+
+
+def test_the_warning_says_why_the_case_is_beyond_the_handout_and_a_wrong_value_there_still_fails(tmp_path):
     # hw1's tests never broadcast a MatMul batch axis of size 1: a gradient that sums it away warns
-    result, table = verdicts(checkout(tmp_path / "dropped", BEYOND))
-    assert result.passed and table["MatMul"] is Verdict.PASS, result.render()
-    assert {(w.tensor, w.bug, w.finding) for w in result.warnings} == {
-        ("MatMul gradient a", "reduced_axis_dropped", BEYOND_HANDOUT), ("MatMul gradient b", "reduced_axis_dropped", BEYOND_HANDOUT)}
+    result, _ = verdicts(checkout(tmp_path / "dropped", {k: BEYOND[k] for k in ("MatMul sums a broadcast batch of one away",)}))
+    assert {w.tensor for w in result.warnings} == {"MatMul gradient a", "MatMul gradient b"}
     text = result.render()
     assert "WARNING beyond the handout: MatMul gradient b (1, 4, 5): shape mismatch: expected (1, 4, 5), got (4, 5)" in text
     assert "hw1's tests never broadcast a batch axis of size 1" in text

@@ -145,9 +145,12 @@ ALONE = {
     "LogSumExp without the max trick overflows near 800": Mistake("LogSumExp", LOGARITHMIC, '''        top = array_api.max(Z, axis=self.axes, keepdims=True)  # the max trick: exp never overflows
 ''', '''        top = array_api.zeros_like(array_api.max(Z, axis=self.axes, keepdims=True))
 '''),
-    "Summation's gradient loops over an int axes": Mistake("Summation", OPS, '''        axes = range(len(shape)) if self.axes is None else (self.axes,) if isinstance(self.axes, int) else self.axes
-''', '''        axes = range(len(shape)) if self.axes is None else self.axes
-''', bug="summation_int_axes"),
+    "PowerScalar's gradient keeps the exponent": Mistake("PowerScalar", OPS, '''        return out_grad * self.scalar * a ** (self.scalar - 1)
+''', '''        return out_grad * self.scalar * a ** self.scalar
+''', bug="power_exponent_not_lowered"),
+    "PowerScalar's gradient raises out_grad": Mistake("PowerScalar", OPS, '''        return out_grad * self.scalar * a ** (self.scalar - 1)
+''', '''        return self.scalar * out_grad ** (self.scalar - 1)
+''', bug="power_of_out_grad"),
     "EWiseDiv's divisor gradient without out_grad": Mistake("EWiseDiv", OPS, '''        return out_grad / b, -out_grad * a / b ** 2
 ''', '''        return out_grad / b, -a / b ** 2
 ''', bug="out_grad_ignored"),
@@ -178,7 +181,7 @@ ALONE = {
 '''),
 }
 
-# Shape mistakes only in cases the course's own tests never make: warnings, never failures
+# Mistakes of shape or type only in cases the course's own tests never make: warnings, never failures
 BEYOND = {
     "MatMul sums a broadcast batch of one away": Mistake("MatMul", OPS, '''        return _unbroadcast(da, a.shape), _unbroadcast(db, b.shape)
 ''', '''        if da.shape != a.shape:
@@ -187,4 +190,7 @@ BEYOND = {
             db = summation(db, tuple(range(len(db.shape) - len(b.shape) or 1)))
         return da, db
 ''', bug="reduced_axis_dropped"),
+    "Summation's gradient loops over an int axes": Mistake("Summation", OPS, '''        axes = range(len(shape)) if self.axes is None else (self.axes,) if isinstance(self.axes, int) else self.axes
+''', '''        axes = range(len(shape)) if self.axes is None else self.axes
+''', bug="summation_int_axes"),
 }
