@@ -7,6 +7,7 @@ tests/dlsys_hw1/needle_mistakes.py edits a copy of it.
 from __future__ import annotations
 
 import json
+import re
 import pathlib
 import shutil
 import subprocess
@@ -189,6 +190,21 @@ def test_the_readmes_command_on_a_checkout_prints_one_verdict_per_op_and_exits_0
     assert re.findall(r"^    PASS +(\w+)$", out.stdout, re.M) == list(EVERYTHING)
     # the checkout's apps/simple_ml.py is checked too: hw0's functions again, on the student's own needle
     assert re.findall(r"^(\w+): PASS", out.stdout, re.M) == ["needle", "nn_epoch", "softmax_loss"]
+
+
+def test_a_checkouts_apps_still_the_handout_stub_is_listed_not_failed(tmp_path):
+    root = checkout(tmp_path)
+    shutil.copytree(HERE / "apps", root / "apps", ignore=shutil.ignore_patterns("__pycache__"))
+    apps = root / "apps" / "simple_ml.py"
+    lines = apps.read_text().splitlines(keepends=True)
+    begin = max(i for i, line in enumerate(lines) if "### BEGIN YOUR SOLUTION" in line)  # nn_epoch's, the last
+    end = max(i for i, line in enumerate(lines) if "### END YOUR SOLUTION" in line)
+    apps.write_text("".join(lines[:begin + 1] + ["    raise NotImplementedError()\n"] + lines[end:]))
+    out = subprocess.run([sys.executable, "-m", "gradcheck", "check", "."], capture_output=True, text=True,
+                         timeout=600, cwd=root)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert re.findall(r"^(\w+): PASS", out.stdout, re.M) == ["needle", "softmax_loss"]
+    assert f"{pathlib.Path('apps') / 'simple_ml.py'}: not checked: nn_epoch (not implemented)" in out.stdout
 
 
 def test_a_wrong_nn_epoch_in_a_checkouts_apps_fails_the_folder_run_and_the_report_names_its_file(tmp_path):
