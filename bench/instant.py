@@ -3,6 +3,8 @@
 Each round starts fresh Python processes, alternating so that a busy machine slows both alike:
 the numpy baseline, then `gradcheck check FILE` under each witness. Reports the median wall
 time of each and its ratio to the baseline (medians: the machines are shared and noisy).
+The processes may write bytecode (PYTHONDONTWRITEBYTECODE is dropped), as an installed
+gradcheck has: otherwise every start compiles gradcheck's sources anew.
 
     python bench/instant.py [FILE] [--rounds 7]
 """
@@ -10,6 +12,7 @@ time of each and its ratio to the baseline (medians: the machines are shared and
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import subprocess
 import sys
@@ -23,7 +26,8 @@ WITNESSES = ("auto", "closed-form", "jax")
 
 def _wall(argv: list[str]) -> float:
     start = time.perf_counter()
-    done = subprocess.run(argv, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    done = subprocess.run(argv, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     elapsed = time.perf_counter() - start
     if done.returncode != 0:
         raise SystemExit(f"{' '.join(argv)} exited {done.returncode}: {done.stderr.strip()[-400:]}")

@@ -414,6 +414,32 @@ class Trial:
         return self.probe(key)
 
 
+class Deferred:
+    """A case's :class:`Trial`, built only when a settlement asks it something: when every case passes,
+    no mistake is ever recomputed (that is most of what a passing check would cost)."""
+
+    def __init__(self, failed: bool, make: Callable[[], Trial]) -> None:
+        self.failed = failed
+        self._make = make
+        self._trial: Trial | None = None
+
+    def _built(self) -> Trial:
+        if self._trial is None:
+            self._trial = self._make()
+        return self._trial
+
+    @property
+    def fits(self) -> Mapping[str, "Diagnosis"]:
+        return self._built().fits
+
+    @property
+    def unknown(self) -> "Diagnosis":
+        return self._built().unknown
+
+    def testimony(self, key: str) -> tuple[bool, "Diagnosis | None"]:
+        return self._built().testimony(key)
+
+
 def trial(hypotheses: Iterable[Hypothesis], yours: Mapping[str, np.ndarray] | None, truth: Mapping[str, np.ndarray],
           failed: bool, narrow: bool = False) -> Trial:
     """Test each hypothesis (key, its diagnosis, the numbers it predicts) on one case.
@@ -437,7 +463,7 @@ def trial(hypotheses: Iterable[Hypothesis], yours: Mapping[str, np.ndarray] | No
     return Trial(frozenset(applies), found, Diagnosis(None, evidence(yours or {}, truth)), failed)
 
 
-def settle(trials: Sequence[Trial]) -> list[Diagnosis | None]:
+def settle(trials: Sequence[Trial | Deferred]) -> list[Diagnosis | None]:
     """The diagnosis of each case, from every case at once (None for a case that passed).
 
     A mistake is named only if it reproduces every failing case where it would change the
@@ -445,6 +471,8 @@ def settle(trials: Sequence[Trial]) -> list[Diagnosis | None]:
     does so on the case at hand; otherwise the cause is unknown, with the evidence.
     """
     failing = [t for t in trials if t.failed]
+    if not failing:
+        return [None] * len(trials)
     candidates = dict.fromkeys(k for t in failing for k in t.fits)
     said = {(id(t), k): t.testimony(k) for t in trials for k in candidates}
     standing = [k for k in candidates

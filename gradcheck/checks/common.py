@@ -160,7 +160,8 @@ def testify(
         outcomes.append((case, records, given, truth, mutations(call, case)))
     narrow = precision is not None and precision.computes_in == np.float32
     # Every case testifies, failing or not: a mistake is named only if it explains all of them.
-    trials = [explain(case.problem, given, truth, failed=any(r.failed for r in records), narrow=narrow)
+    trials = [diagnose.Deferred(any(r.failed for r in records), lambda case=case, given=given, truth=truth, records=records:
+                                explain(case.problem, given, truth, failed=any(r.failed for r in records), narrow=narrow))
               for case, records, given, truth, _ in outcomes]
     return Pending(outcomes, trials)
 

@@ -123,8 +123,8 @@ def _judge_epoch(fn, target, case, names, shown, lr, batch, run, deltas,
         if isinstance(again, dict) and any(not np.array_equal(again[n], moved[n]) for n in names):
             found = diagnose.known("shuffles", "two epochs on the same data and weights ended with different weights")
             return [r if not r.failed else diagnose.with_diagnosis(r, found) for r in records] + mutations(first, case), None
-    trial = diagnose.epoch_trial(p, moved, truth, lr, batch, failed=failing,
-                                 narrow=measured.computes_in == np.float32)
+    trial = diagnose.Deferred(failing, lambda: diagnose.epoch_trial(p, moved, truth, lr, batch, failed=failing,
+                                                                    narrow=measured.computes_in == np.float32))
     return records + mutations(first, case), trial
 
 
