@@ -104,3 +104,28 @@ def test_the_cs231n_command_gives_a_verdict_to_every_function_of_the_file():
     defined = re.findall(r"^def ([a-z_]+)\(", (README.parent / "tests" / "cs231n_a2" / "layers.py").read_text(), re.M)
     verdicts = re.findall(r"^    PASS +([a-z_]+)$", out.stdout, re.M)
     assert set(defined) <= set(verdicts) and "not checked" not in out.stdout
+
+
+def _witness_rows(table: str) -> list[tuple[str, str, str]]:
+    """(witness, evaluations, max rel err) of each row of bench/witnesses.py's table; the cost column is a timing."""
+    lines = table.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("-----")) + 1
+    rows = []
+    for line in lines[start:]:
+        if not line.strip():
+            break
+        cells = re.split(r"\s{2,}", line.strip())
+        rows.append((cells[0], cells[1], mask_rounding(cells[-1])))
+    return rows
+
+
+def test_the_witness_table_is_what_bench_witnesses_prints_but_for_its_timings():
+    import subprocess
+    import sys
+
+    text = README.read_text(encoding="utf-8")
+    shown = re.search(r"`python bench/witnesses.py` measures.*?```\n(.*?)```", text, re.S).group(1)
+    out = subprocess.run([sys.executable, "bench/witnesses.py"], capture_output=True, text=True, cwd=README.parent,
+                         check=True)
+    assert shown.splitlines()[0] == out.stdout.splitlines()[0]
+    assert _witness_rows(shown) == _witness_rows(out.stdout) and len(_witness_rows(shown)) == 8
