@@ -254,18 +254,11 @@ def test_the_networks_wait_for_every_op_they_are_built_from_and_say_so(tmp_path)
 
 def test_an_engine_left_as_the_handouts_stub_after_its_given_lines_is_not_implemented_not_failed(tmp_path):
     # hw1's compute_gradient_of_variables comes with lines of its own before the stub: it still always raises
-    stub = Mistake("compute_gradient_of_variables", "python/needle/autograd.py", """    ### BEGIN YOUR SOLUTION
-    for node in reverse_topo_order:
-        node.grad = sum_node_list(node_to_output_grads_list[node])
-        if node.is_leaf():
-            continue
-        for parent, grad in zip(node.inputs, node.op.gradient_as_tuple(node.grad, node)):
-            node_to_output_grads_list.setdefault(parent, []).append(grad)
-    ### END YOUR SOLUTION
-""", """    ### BEGIN YOUR SOLUTION
-    raise NotImplementedError()
-    ### END YOUR SOLUTION
-""")
+    autograd = (HERE / "python/needle/autograd.py").read_text()
+    engine = autograd[autograd.index("def compute_gradient_of_variables"):]
+    solution = engine[engine.index("    ### BEGIN YOUR SOLUTION\n"):engine.index("    ### END YOUR SOLUTION\n")]
+    stub = Mistake("compute_gradient_of_variables", "python/needle/autograd.py", solution,
+                   "    ### BEGIN YOUR SOLUTION\n    raise NotImplementedError()\n")
     module, _ = load(str(checkout(tmp_path, {"engine not done": stub})))
     (result,) = check_module(module)
     assert result.passed and "compute_gradient_of_variables" not in {n for n, _, _ in result.functions()}, result.render()
@@ -273,7 +266,7 @@ def test_an_engine_left_as_the_handouts_stub_after_its_given_lines_is_not_implem
     assert line.startswith("not checked: compute_gradient_of_variables (not implemented), two_layer_net (built from "
                            "compute_gradient_of_variables)")
     # one that computes and then forgets to return is not a stub: it is judged, and fails
-    forgot = stub._replace(wrong=stub.correct.replace("    ### END", "    raise NotImplementedError()\n    ### END"))
+    forgot = stub._replace(wrong=solution + "    raise NotImplementedError()\n")
     result, table = verdicts(checkout(tmp_path / "forgot", {"raises after its work": forgot}))
     assert table["compute_gradient_of_variables"] is Verdict.FAIL
 
@@ -422,6 +415,14 @@ def test_a_mistake_only_in_a_case_the_handout_never_makes_warns_instead_of_faili
     assert result.passed and table[mistake.function] is Verdict.PASS, result.render()
     assert result.warnings and {(w.tensor.split()[0], w.bug, w.finding) for w in result.warnings} == {
         (mistake.function, mistake.bug, BEYOND_HANDOUT)}
+
+
+def test_a_summation_gradient_wrong_for_an_int_axes_fails_there_and_does_not_warn(tmp_path):
+    # the int-axes case warns only when Summation cannot take an int; a wrong gradient for one still fails
+    label = "Summation's gradient broadcast without reshaping first"
+    result, table = verdicts(checkout(tmp_path, {label: GRADIENTS[label]}))
+    assert table["Summation"] is Verdict.FAIL and not result.warnings
+    assert "Summation: a 3×4, axes 1" in {c.problem for c in result.failures if c.tensor.startswith("Summation")}
 
 
 def test_the_warning_says_why_the_case_is_beyond_the_handout_and_a_wrong_value_there_still_fails(tmp_path):

@@ -175,7 +175,7 @@ class Pending:
     """
 
     outcomes: list
-    trials: list[diagnose.Trial]
+    trials: list[diagnose.Trial | diagnose.Deferred]
 
     def resolve(self, found: Sequence[diagnose.Diagnosis | None]) -> list[Comparison]:
         """The records, each failing one carrying its case's diagnosis from ``found`` (one per trial)."""

@@ -442,8 +442,7 @@ def _reshape_error(said: str, case: Case) -> diagnose.Diagnosis | None:
     if not found:
         return None
     size, into = int(found[1]), tuple(int(n) for n in found[2].replace(" ", "").split(",") if n)
-    inputs = [a.shape for a in case.arrays if a.shape == into]
-    if not inputs or size == int(np.prod(into)):
+    if not any(a.shape == into for a in case.arrays) or size == int(np.prod(into)):
         return None
     bug = "gradient_not_reduced" if size > int(np.prod(into)) else "gradient_wrong_axes"
     return diagnose.known(bug, f"your gradient has {size} entries where the input of shape {into} has "
