@@ -5,13 +5,16 @@ parameters, ``verify`` checks
 
 1. every entry against the closed form (Eqs. 14 and 15): one forward and one
    backward pass in numpy;
-2. every entry against JAX autodiff in float64: one compiled call;
-3. ⟨yours, abᵀ⟩ = aᵀ(yours)b along ``directions`` seeded random rank-one
+2. ⟨yours, abᵀ⟩ = aᵀ(yours)b along ``directions`` seeded random rank-one
    directions per tensor against finite differences of the forward pass
-   (``network_fd``): the witness that needs no derivative at all.
+   (``network_fd``): the witness that needs no derivative at all;
+3. every entry against JAX autodiff in float64, one compiled call: under the
+   default ``witness="auto"`` only for the tensors the closed form rejects, so a
+   failure is confirmed by autodiff and a pass costs no JAX at all;
+   ``witness="all"`` asks JAX about every tensor of every call.
 
 Cost on the MNIST-sized net is a handful of forward passes, against the 2P
-loss evaluations of a per-entry check (``bench/peers.py`` measures both).
+loss evaluations of a per-entry check (``bench/peers.py`` counts both).
 
 Entries fed by a pre-activation sitting on a kink are judged against an
 interval: σ' has no value there, any choice between the left and right slopes
@@ -41,6 +44,9 @@ from reference_mlp import mlp
 from reference_mlp.validation import InvalidArgument, check_choice, check_positive_int
 
 YOURS = "yours"
+# Which exact witnesses judge every entry: "auto" the closed form, with JAX confirming what it rejects;
+# "all" both on every tensor; "closed-form" or "jax" that one alone. The directions come with each.
+WITNESSES = ("auto", "all", "closed-form", "jax")
 KINK_REASON = ("pre-activations feeding these entries sit on a kink (within your arithmetic's rounding), where any σ' "
                "between the left and right slopes is right; each such entry is judged against the interval those "
                "choices give, and is not checkable where that interval is wider than the tensor's largest entry")
@@ -54,6 +60,7 @@ class Verification:
     comparisons: tuple[Comparison, ...]
     directions: int
     seconds: float
+    witness: str = "auto"
 
     @property
     def verdict(self) -> Verdict:
@@ -80,7 +87,8 @@ class Verification:
     @property
     def not_checkable(self) -> int:
         """Entries of your gradients no exact witness could judge (they sit on a kink)."""
-        return sum(c.not_checkable for c in self.comparisons if c.witnesses[1] == CLOSED_FORM)
+        exact = JAX if self.witness == "jax" else CLOSED_FORM
+        return sum(c.not_checkable for c in self.comparisons if c.witnesses[1] == exact)
 
 
 def verify(
@@ -90,19 +98,24 @@ def verify(
     directions: int = 2,
     method: str = "complex",
     seed: int = 0,
-    use_jax: bool = True,
+    witness: str = "auto",
 ) -> Verification:
     """Judge ``gradients`` (``{"W1": …, "b1": …, …}``, one per parameter) as the gradients of ``problem``'s loss.
 
     ``directions`` random rank-one directions per tensor (drawn from ``seed``)
     are checked by finite differences with ``method`` ("complex", "richardson"
-    or "central"); ``use_jax=False`` leaves out the JAX oracle.
+    or "central"). ``witness`` says which exact witnesses judge every entry:
+    ``"auto"`` (the closed form; JAX judges again each tensor it rejects),
+    ``"all"`` (the closed form and JAX, every tensor), ``"closed-form"`` or
+    ``"jax"`` alone. Under ``"auto"`` with ``directions=0`` JAX judges every
+    tensor, so a pass is still backed by two witnesses.
     """
     start = time.perf_counter()
     if not isinstance(problem, Problem):
         raise InvalidArgument(f"problem must be a gradcheck.Problem (see make_problem); got {type(problem).__name__}.")
     directions = check_positive_int("directions", directions) if directions else 0
     check_choice("method", method, METHODS)
+    check_choice("witness", witness, WITNESSES)
     p = _in_float64(problem)  # the witnesses judge float32 code too, from float64 truth
     names = tuple(p.params.tensors())
     yours = _named(gradients, names)
@@ -120,23 +133,31 @@ def verify(
     tol = {name: tolerance_for(np.float32) if _unit_roundoff([yours[name]]) > np.finfo(np.float64).eps else None
            for name in names}
 
-    def against(witness: str, truth: mlp.Gradients, spread: float) -> None:
+    def against(by: str, truth: mlp.Gradients, spread: float, only: list[str] | None = None) -> None:
         # With units on a kink, every entry is judged against the interval all valid σ' there allow:
         # around the interval's center (closed form), or around one valid choice (JAX's), twice as wide.
         for name, expected in truth.tensors().items():
+            if only is not None and name not in only:
+                continue
             bounded = kinks is not None and kinks.radius[name].any()
             mask = ~kinks.unjudged(name) if bounded else None
             record = compare(
-                yours[name], expected, tensor=name, witnesses=(YOURS, witness), checkable=mask, tolerance=tol[name],
+                yours[name], expected, tensor=name, witnesses=(YOURS, by), checkable=mask, tolerance=tol[name],
                 uncertainty=spread * kinks.radius[name] if bounded else None,
                 not_checkable_reason=KINK_REASON if bounded else None, **contexts[name])
             if bounded:
                 record = replace(record, bounded=int(np.count_nonzero((kinks.radius[name] > 0) & mask)))
             records[name].append(record)
 
-    against(CLOSED_FORM, closed if kinks is None else kinks.center, 1.0)
-    if use_jax:
-        against(JAX, oracle.gradients(p.arch, p.params, p.X, p.y, p.reduction, inner=False), 2.0)
+    if witness != "jax":
+        against(CLOSED_FORM, closed if kinks is None else kinks.center, 1.0)
+    # "auto" backs every verdict by a second witness: the directions back a pass (JAX judges all of it
+    # when there are none), and JAX confirms each tensor the closed form rejects.
+    rejected = [name for name in names if any(c.failed for c in records[name])]
+    everything = witness in ("all", "jax") or (witness == "auto" and not directions)
+    if everything or (witness == "auto" and rejected):
+        against(JAX, oracle.gradients(p.arch, p.params, p.X, p.y, p.reduction, inner=False), 2.0,
+                only=None if everything else rejected)
     for name in names:
         skip = None if kinks is None else kinks.radius[name] > 0
         # Directions see only entries no kink reaches; a tensor the kinks reach everywhere is left to the
@@ -146,7 +167,7 @@ def verify(
                                           kinks is not None, skip if skip is not None and skip.any() else None,
                                           contexts[name], tol[name])
     comparisons = tuple(c for name in names for c in records[name])
-    return Verification(problem, comparisons, directions, time.perf_counter() - start)
+    return Verification(problem, comparisons, directions, time.perf_counter() - start, witness)
 
 
 def along_directions(

@@ -1,4 +1,5 @@
-"""verify(): every entry against the closed form and JAX, plus finite differences along random directions."""
+"""verify(): every entry against the closed form (JAX confirming what it rejects), plus finite differences along
+random directions."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 
-from gradcheck import strategies
+from gradcheck import oracle, strategies
 from gradcheck.compare import Verdict, compare
 from gradcheck.diagnose import variant_gradients
 from gradcheck.report import render
@@ -52,9 +53,9 @@ def test_correct_gradients_pass_on_any_network(problem):
     assert result.passed, "\n".join(render(c) for c in result.failures)
 
 
-def test_each_tensor_is_judged_by_all_three_witnesses():
+def test_each_tensor_is_judged_by_all_three_witnesses_when_all_are_asked_for():
     p = relu_net(bias=True)
-    result = verify(p, correct(p), directions=3)
+    result = verify(p, correct(p), directions=3, witness="all")
     for name in ("W1", "b1", "W2", "b2"):
         judged = [c.witnesses[1] for c in result.comparisons if c.tensor.split("·")[0] == name]
         assert judged == [CLOSED_FORM, JAX, FD, FD, FD]
@@ -162,7 +163,7 @@ def test_a_float16_result_is_never_waved_through_as_not_checkable(returned):
 
 def test_a_tensor_nothing_could_judge_makes_the_verification_inconclusive_not_passed():
     p = relu_net()
-    result = verify(p, correct(p), method="richardson", use_jax=False)
+    result = verify(p, correct(p), method="richardson", witness="closed-form")
     assert result.passed
     undecided = compare(np.ones(3), np.ones(3), tensor="b1", checkable=np.zeros(3, bool))
     result = replace(result, comparisons=result.comparisons + (undecided,))
@@ -226,8 +227,44 @@ def test_float32_code_with_a_real_bug_still_fails():
 
 def test_the_closed_form_alone_needs_no_jax():
     p = relu_net()
-    result = verify(p, correct(p), use_jax=False, directions=1)
+    result = verify(p, correct(p), witness="closed-form", directions=1)
     assert {c.witnesses[1] for c in result.comparisons} == {CLOSED_FORM, FD}
+
+
+def test_by_default_a_passing_verification_never_asks_jax(monkeypatch):
+    def refuse(*args, **kwargs):
+        raise AssertionError("JAX was consulted on gradients the closed form accepts")
+
+    monkeypatch.setattr(oracle, "gradients", refuse)
+    p = relu_net(bias=True)
+    result = verify(p, correct(p))
+    assert result.passed and result.witness == "auto"
+    assert [c.witnesses[1] for c in result.comparisons if c.tensor.startswith("W1")] == [CLOSED_FORM, FD, FD]
+
+
+def test_by_default_jax_confirms_exactly_the_tensors_the_closed_form_rejects():
+    p = relu_net(bias=True)
+    result = verify(p, with_entry_off(p, 1e-6))
+    judged = {name: [c.witnesses[1] for c in result.comparisons if c.tensor.split("·")[0] == name]
+              for name in ("W1", "b1", "W2", "b2")}
+    assert judged["W1"] == [CLOSED_FORM, JAX, FD, FD]
+    assert all(judged[name] == [CLOSED_FORM, FD, FD] for name in ("b1", "W2", "b2"))
+    confirmation = next(c for c in result.comparisons if c.witnesses[1] == JAX)
+    assert confirmation.failed and confirmation.mismatches == 1
+
+
+def test_jax_alone_judges_every_entry_when_asked():
+    p = relu_net()
+    assert verify(p, correct(p), witness="jax").passed
+    result = verify(p, with_entry_off(p, 1e-6), witness="jax")
+    assert {c.witnesses[1] for c in result.comparisons} == {JAX, FD}
+    assert result.verdict is Verdict.FAIL
+
+
+def test_an_unknown_witness_is_refused_with_the_choices():
+    p = relu_net()
+    with pytest.raises(InvalidArgument, match="auto.*all.*closed-form.*jax"):
+        verify(p, correct(p), witness="torch")
 
 
 def test_the_same_seed_draws_the_same_directions():
