@@ -17,10 +17,17 @@ noise threshold τ: never for one entry (|wᵢ| ≥ ½, so |r| ≥ |eᵢ|/2), an
 several the weighted sum of independent continuous weights lands within τ of
 zero with probability at most about 2τ/min|eᵢ| per test. (Plain ±1 signs would
 cancel equal errors half of the time.)
+
+A correct g computed in floating point carries rounding errors of its own, up
+to a bound bᵢ per entry (``entry_error``). Their weighted sum Σ wᵢeᵢ has
+independent, symmetric weights |wᵢ| ≤ 3⁄2, so by Hoeffding's inequality
+|Σ wᵢeᵢ| ≤ 3·√(ln(2/δ)/2)·‖b‖₂ except with probability δ: τ adds that, with
+δ = 1e-12, instead of the Σ|wᵢ|bᵢ of errors that all point one way.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Callable
 
@@ -29,6 +36,8 @@ import numpy as np
 from gradcheck import finite_diff
 from reference_mlp.validation import InvalidArgument, as_float_array, check_choice, check_positive_int
 
+# |Σ wᵢeᵢ| ≤ SPREAD·‖e‖₂ for independent symmetric weights |wᵢ| ≤ 3/2, but with probability 1e-12 (Hoeffding).
+SPREAD = 3 * math.sqrt(math.log(2 / 1e-12) / 2)
 MISS = ("never for a single wrong entry; for several, at most about 2·threshold/min|error| per test, "
         "because the weights are continuous and independent")
 
@@ -59,14 +68,16 @@ def localize(
     method: str = "auto",
     noise_factor: float = 20.0,
     seed: int = 0,
+    entry_error: np.ndarray | None = None,
 ) -> Localization:
     """Find up to ``max_entries`` entries where ``g`` differs from the gradient of ``f`` at ``x``.
 
     An entry counts as wrong when its share of a directional residual exceeds
     ``noise_factor`` times its error estimate (the finite difference's, plus
-    the rounding of the sum g·v). ``method="auto"`` takes the complex step when
-    f accepts complex input (exact, and it never steps across a ReLU's kink)
-    and Richardson otherwise.
+    the rounding of the sum g·v), plus what rounding errors of g within
+    ``entry_error`` (a bound per entry, shaped like g) can add up to.
+    ``method="auto"`` takes the complex step when f accepts complex input
+    (exact, and it never steps across a ReLU's kink) and Richardson otherwise.
     """
     x0 = as_float_array("x", x).astype(np.float64)
     g0 = as_float_array("g", g).astype(np.float64)
@@ -74,6 +85,8 @@ def localize(
         raise InvalidArgument(f"g must have the shape of x, {x0.shape}; got {g0.shape}.")
     max_entries = check_positive_int("max_entries", max_entries)
     check_choice("method", method, ("auto",) + finite_diff.METHODS)
+    bound = np.zeros(g0.size) if entry_error is None else np.broadcast_to(
+        as_float_array("entry_error", entry_error), g0.shape).ravel()
     rng = np.random.default_rng(seed)
     flat_g = g0.ravel()
     f0 = float(f(x0.copy()))  # shared by every directional derivative below
@@ -96,8 +109,9 @@ def localize(
         evaluations += estimate.evaluations
         if not estimate.checkable:
             raise InvalidArgument(f"a directional derivative could not be taken: {estimate.reason}.")
-        # g·v rounds on the scale of Σ|g||v|; the estimate carries its own error.
+        # g·v rounds on the scale of Σ|g||v|; the estimate carries its own error; g its own rounding.
         error = estimate.error + 4 * np.finfo(np.float64).eps * float(np.abs(flat_g[indices]) @ np.abs(signs))
+        error += SPREAD * float(np.linalg.norm(bound[indices])) / noise_factor
         floor = max(floor, noise_factor * error)
         return float(flat_g[indices] @ signs) - estimate.value, error
 

@@ -188,3 +188,25 @@ def _measure(base_outputs, variants) -> Precision:
     if rounded:
         return Precision(F64, F32, "computes in float64 but returns float32 values")
     return Precision(F64, F64, "computes in float64")
+
+
+def unit_roundoff(arrays: Sequence[Any]) -> float:
+    """The unit roundoff of the arithmetic behind the gradients: float32's when any is float32, narrower, or
+    holds only float32 values (float32 arithmetic returned as float64); float64's otherwise.
+
+    Never coarser than float32's: a float16 result does not widen the band of units called ambiguous.
+    """
+    u32, u64 = float(np.finfo(np.float32).eps) / 2, float(np.finfo(np.float64).eps) / 2
+    for a in arrays:
+        try:
+            a = np.asarray(a)
+        except Exception:  # not an array at all: compare() says so, in its own words
+            continue
+        if a.dtype.kind != "f":
+            continue
+        if a.dtype.itemsize <= 4:
+            return u32
+        with np.errstate(all="ignore"):
+            if a.size and np.array_equal(a.astype(np.float32).astype(a.dtype), a):
+                return u32
+    return u64

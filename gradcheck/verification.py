@@ -39,6 +39,7 @@ import numpy as np
 from gradcheck import equations, network_fd, oracle
 from gradcheck.compare import Comparison, Tolerance, Verdict, compare, failed, tolerance_for
 from gradcheck.finite_diff import METHODS
+from gradcheck.precision import unit_roundoff
 from gradcheck.witnesses import CLOSED_FORM, FD, JAX, Problem
 from reference_mlp import mlp
 from reference_mlp.validation import InvalidArgument, check_choice, check_positive_int
@@ -121,7 +122,7 @@ def verify(
     yours = _named(gradients, names)
     cache = mlp.forward(p.arch, p.params, p.X)
     closed = mlp.backward(p.arch, p.params, cache, p.y, p.reduction, input_gradient=False)
-    kinks = _at_kink(p, cache, _unit_roundoff(yours.values()))
+    kinks = _at_kink(p, cache, unit_roundoff(yours.values()))
     rng = np.random.default_rng(seed)
     two_layer_form = p.arch.depth == 2 and not any(p.arch.bias) and p.arch.activations[-1].name == "identity"
     contexts = {name: dict(equation=equations.for_tensor(name, p.arch.depth, two_layer_form), problem=p.describe(),
@@ -130,7 +131,7 @@ def verify(
     # A tensor of float32 values (float32 arithmetic, returned as float64 or not) is judged as float32:
     # from the values alone it cannot be told from float64 arithmetic rounded at the end, and failing
     # correct float32 code would be the worse mistake.
-    tol = {name: tolerance_for(np.float32) if _unit_roundoff([yours[name]]) > np.finfo(np.float64).eps else None
+    tol = {name: tolerance_for(np.float32) if unit_roundoff([yours[name]]) > np.finfo(np.float64).eps else None
            for name in names}
 
     def against(by: str, truth: mlp.Gradients, spread: float, only: list[str] | None = None) -> None:
@@ -254,28 +255,6 @@ def _directional(p: Problem, name: str, given: Any, rng: np.random.Generator, di
     return [compare(float(value), e.value if e.checkable else np.nan, tensor=label, witnesses=(YOURS, FD), tolerance=tol,
                     uncertainty=np.asarray(tol.rtol * size + e.error), not_checkable_reason=e.reason, **context)
             for label, e, value, size in zip(labels, estimates, projected, magnitude)]
-
-
-def _unit_roundoff(arrays) -> float:
-    """The unit roundoff of the arithmetic behind the gradients: float32's when any is float32, narrower, or
-    holds only float32 values (float32 arithmetic returned as float64); float64's otherwise.
-
-    Never coarser than float32's: a float16 result does not widen the band of units called ambiguous.
-    """
-    u32, u64 = float(np.finfo(np.float32).eps) / 2, float(np.finfo(np.float64).eps) / 2
-    for a in arrays:
-        try:
-            a = np.asarray(a)
-        except Exception:  # not an array at all: compare() says so, in its own words
-            continue
-        if a.dtype.kind != "f":
-            continue
-        if a.dtype.itemsize <= 4:
-            return u32
-        with np.errstate(all="ignore"):
-            if a.size and np.array_equal(a.astype(np.float32).astype(a.dtype), a):
-                return u32
-    return u64
 
 
 @dataclass(frozen=True)

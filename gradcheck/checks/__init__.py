@@ -9,7 +9,7 @@ oracle, and diagnoses failures (``gradcheck.diagnose``). The result is a
 from gradcheck.checks.classifiers import check_linear_classifiers, check_two_layer_net
 from gradcheck.checks.epochs import check_nn_epoch, check_softmax_loss, check_softmax_regression_epoch
 from gradcheck.checks.functions import check_mlp_grads, check_two_layer_grads
-from gradcheck.checks.generic import check_function
+from gradcheck.checks.generic import check_function, check_gradient
 from gradcheck.checks.layers import check_layers
 from gradcheck.checks.models import check_cnn, check_fc_net
 from gradcheck.checks.modules import check_modules
@@ -17,7 +17,7 @@ from gradcheck.checks.needle import check_needle
 from gradcheck.checks.result import CheckResult, GradientMismatch, Inconclusive
 
 __all__ = [
-    "CheckResult", "GradientMismatch", "Inconclusive", "check_cnn", "check_fc_net", "check_function", "check_layers",
+    "CheckResult", "GradientMismatch", "Inconclusive", "check_cnn", "check_fc_net", "check_function", "check_gradient", "check_layers",
     "check_linear_classifiers",
     "check_mlp_grads", "check_modules", "check_needle",
     "check_nn_epoch", "check_softmax_loss", "check_softmax_regression_epoch", "check_two_layer_grads",

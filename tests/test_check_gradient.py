@@ -1,0 +1,147 @@
+"""check_gradient: a claimed gradient of a loss, judged knowing nothing but the loss, in a few evaluations of it."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+
+from gradcheck import strategies
+from gradcheck.checks import check_gradient
+from gradcheck.compare import Verdict
+from gradcheck.report import render
+from gradcheck.witnesses import Problem, closed_form, make_problem
+from reference_mlp import Architecture, InvalidArgument, mlp
+
+MNIST = make_problem(Architecture.build((784, 128, 10), hidden="relu"), m=64, seed=0)  # W1: 100,352 entries
+
+
+def reference_loss(p: Problem):
+    names = list(p.params.tensors())
+
+    def loss(*tensors):
+        params = p.params
+        for name, value in zip(names, tensors):
+            params = params.replace(name, value)
+        return mlp.loss(p.arch, params, p.X, p.y, p.reduction)
+    return loss
+
+
+def truth(p: Problem) -> list[np.ndarray]:
+    exact = closed_form(p)
+    return [exact[name] for name in p.params.tensors()]
+
+
+def student_loss(p: Problem):
+    """A two-layer ReLU net as students write it: float32 inside, a direct softmax, `>=` at the kink."""
+    def loss(W1, W2):
+        X = p.X.astype(np.float32)
+        H = np.where(X @ W1 >= 0, X @ W1, 0)
+        S = np.exp(H @ W2)
+        S = S / S.sum(axis=1, keepdims=True)
+        return -np.mean(np.log(S[np.arange(len(p.y)), p.y]))
+    return loss
+
+
+def student_gradients(p: Problem) -> list[np.ndarray]:
+    X, (W1, W2) = p.X.astype(np.float32), (W.astype(np.float32) for W in p.params.W)
+    A1 = X @ W1
+    H = np.where(A1 >= 0, A1, 0)
+    S = np.exp(H @ W2)
+    S /= S.sum(axis=1, keepdims=True)
+    S[np.arange(len(p.y)), p.y] -= 1
+    S /= len(p.y)
+    return [(X.T @ ((S @ W2.T) * (A1 >= 0))).astype(np.float64), (H.T @ S).astype(np.float64)]  # float64 I/O
+
+
+@settings(max_examples=25, deadline=None)
+@given(problem=strategies.problems(strategies.architectures(bias=True, max_depth=4)))
+def test_a_correct_gradient_passes_on_any_network(problem):
+    result = check_gradient(reference_loss(problem), list(problem.params.tensors().values()), truth(problem))
+    assert result.passed, "\n".join(render(c) for c in result.failures)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_one_entry_off_by_a_relative_1e_6_among_100k_fails_in_five_evaluations_and_is_located(seed):
+    loss, W = reference_loss(MNIST), list(MNIST.params.W)
+    right = truth(MNIST)
+    assert check_gradient(loss, W, right).passed
+    rng = np.random.default_rng(seed)
+    wrong = [g.copy() for g in right]
+    j = int(rng.integers(wrong[0].size))
+    wrong[0].flat[j] *= 1 + 1e-6
+    result = check_gradient(loss, W, wrong)
+    assert result.verdict is Verdict.FAIL
+    assert {c.tensor for c in result.failures} == {"dx0·w1", "dx0·w2"}
+    index = ", ".join(map(str, np.unravel_index(j, wrong[0].shape)))
+    assert f"dx0[{index}] off by" in result.failures[0].note
+    spent = re.search(r"(\d+) evaluations of it", result.convention)
+    assert int(spent.group(1)) <= 64
+    assert "5 evaluations of it" in check_gradient(loss, W, right).convention
+
+
+def test_deeper_networks_and_smooth_activations_are_judged_the_same_way():
+    for hidden in ("tanh", "sigmoid", "relu"):
+        p = make_problem(Architecture.build((30, 40, 40, 20, 7), hidden=hidden, bias=True), m=33, seed=4)
+        loss, tensors, right = reference_loss(p), list(p.params.tensors().values()), truth(p)
+        assert check_gradient(loss, tensors, right).passed
+        wrong = [g.copy() for g in right]
+        wrong[2].flat[17] *= 1 + 1e-6
+        assert check_gradient(loss, tensors, wrong).verdict is Verdict.FAIL
+
+
+def test_a_float32_student_gradient_passes_and_a_wrong_one_fails():
+    for seed in range(5):
+        p = make_problem(Architecture.build((40, 30, 10), hidden="relu"), m=16, seed=seed)
+        p = Problem(p.arch, mlp.Params(tuple(W.astype(np.float32).astype(np.float64) for W in p.params.W), p.params.b),
+                    p.X.astype(np.float32).astype(np.float64), p.y)
+        loss, right = student_loss(p), student_gradients(p)
+        result = check_gradient(loss, list(p.params.W), right)
+        assert result.passed, "\n".join(render(c) for c in result.failures)
+        wrong = [g.copy() for g in right]
+        wrong[0].flat[np.argmax(np.abs(wrong[0]))] *= 1.01
+        assert check_gradient(loss, list(p.params.W), wrong).verdict is Verdict.FAIL
+
+
+def test_a_loss_that_drops_the_imaginary_part_is_differenced_instead():
+    p = make_problem(Architecture.build((12, 9, 4), hidden="tanh"), m=10, seed=3)
+    reference = reference_loss(p)
+
+    def real_only(W1, W2):
+        return float(np.real(reference(W1, W2)))
+
+    right = truth(p)
+    result = check_gradient(real_only, list(p.params.W), right)
+    assert result.passed and "richardson differences" in result.convention
+    wrong = [right[0] * (1 + 1e-4), right[1]]
+    assert check_gradient(real_only, list(p.params.W), wrong).verdict is Verdict.FAIL
+
+
+def test_inputs_and_gradients_may_be_named():
+    p = make_problem(Architecture.build((6, 5, 3), hidden="sigmoid"), m=4, seed=1)
+    exact = closed_form(p)
+    result = check_gradient(lambda W1, W2: reference_loss(p)(W1, W2), {"W1": p.params.W[0], "W2": p.params.W[1]},
+                            {"W1": exact["W1"], "W2": exact["W2"]})
+    assert result.passed and {c.tensor for c in result.comparisons} == {"dW1·w1", "dW1·w2", "dW2·w1", "dW2·w2"}
+
+
+def test_a_gradient_of_the_wrong_shape_fails_and_says_which():
+    p = make_problem(Architecture.build((6, 5, 3), hidden="relu"), m=4, seed=1)
+    right = truth(p)
+    result = check_gradient(reference_loss(p), list(p.params.W), [right[0].T, right[1]])
+    assert result.verdict is Verdict.FAIL
+    assert "must have its shape (6, 5)" in result.failures[0].note
+
+
+def test_bad_arguments_are_refused_with_what_was_expected():
+    p = make_problem(Architecture.build((6, 5, 3), hidden="relu"), m=4, seed=1)
+    with pytest.raises(InvalidArgument, match="loss must be a function"):
+        check_gradient("loss", list(p.params.W), truth(p))
+    with pytest.raises(InvalidArgument, match="2 gradient"):
+        check_gradient(reference_loss(p), list(p.params.W), truth(p)[:1])
+    with pytest.raises(InvalidArgument, match="directions"):
+        check_gradient(reference_loss(p), list(p.params.W), truth(p), directions=0)
+    with pytest.raises(InvalidArgument, match="finite"):
+        check_gradient(lambda W1, W2: np.nan, list(p.params.W), truth(p))
