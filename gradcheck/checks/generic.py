@@ -136,22 +136,30 @@ def check_gradient(
     f0 = float(np.real(f(*(x.copy() for x in named.values()))))
     if not math.isfinite(f0):
         raise InvalidArgument(f"loss must be finite at the inputs given to check its gradient; it returned {f0}.")
+    draws = {name: [rng.choice([-1.0, 1.0], size=x.shape) * rng.uniform(0.5, 1.5, size=x.shape)
+                    for _ in range(directions)] for name, x in named.items()}
+    u = unit_roundoff(list(raw.values()))
+    probe = _slopes_beside(f, named, {n: w[0] for n, w in draws.items()}, u, rng, f0) if method == "auto" else None
+    chosen = method if method != "auto" else ("richardson" if probe is False else "complex")
+    judged = [name for name, x in named.items() if claimed[name].shape == x.shape]
+    estimates = {name: [_derivative(_of_one(f, named, name), named[name], w, chosen, f0) for w in draws[name]]
+                 for name in judged}
+    kink = _kink(probe, estimates, claimed, draws, u) if probe not in (None, False) else None
     records: list[Comparison] = []
-    chosen = method
     for name, x in named.items():
         g = claimed[name]
-        if g.shape != x.shape:
+        if name not in judged:
             records += [failed(f"d{name}", g.shape, f"the gradient of {name} must have its shape {x.shape}; "
                                f"got {g.shape}", **ctx)]
             continue
-        of_one = _of_one(f, named, name)
         # Each entry of a correct g is off by its rounding, bounded as ENTRY_ULPS·u of max(|gⱼ|, floor·max|g|).
-        floor = 1e-1 if unit_roundoff([raw[name]]) > np.finfo(np.float64).eps else 1e-5
-        bound = ENTRY_ULPS * unit_roundoff([raw[name]]) * np.maximum(np.abs(g), floor * np.max(np.abs(g), initial=0.0))
+        u_g = unit_roundoff([raw[name]])
+        floor = 1e-1 if u_g > np.finfo(np.float64).eps else 1e-5
+        bound = ENTRY_ULPS * u_g * np.maximum(np.abs(g), floor * np.max(np.abs(g), initial=0.0))
         labelled = []
-        for k in range(directions):
-            w = rng.choice([-1.0, 1.0], size=x.shape) * rng.uniform(0.5, 1.5, size=x.shape)
-            estimate, chosen = _derivative(of_one, x, w, chosen, f0)
+        for k, (w, estimate) in enumerate(zip(draws[name], estimates[name])):
+            if kink:
+                estimate = finite_diff.Directional(np.nan, 0.0, False, chosen, 0, kink)
             products = (g * w).ravel()
             # Each product rounds by ε/2 of itself and fsum adds them exactly: |error| ≤ ε·Σ|gw|.
             rounding = float(np.finfo(np.float64).eps) * float(np.sum(np.abs(products)))
@@ -160,12 +168,74 @@ def check_gradient(
                                     tensor=f"d{name}·w{k + 1}", tolerance=ALONG, uncertainty=np.asarray(allowance),
                                     not_checkable_reason=estimate.reason, **ctx))
         if locate and any(r.failed for r in labelled):
-            where = _located(f"d{name}", of_one, x, g, bound, seed)
+            where = _located(f"d{name}", _of_one(f, named, name), x, g, bound, seed)
             labelled = [replace(r, note=where) if r.failed else r for r in labelled]
         records += labelled
     return CheckResult(getattr(loss, "__name__", "loss"), f"claimed gradient of a scalar loss, {calls} evaluations "
                        f"of it, {chosen} differences along {directions} random directions", tuple(records), seed,
                        advice="check at inputs away from the kinks of your loss (where it is not differentiable)")
+
+
+# A relative move of every input entry by this many units of g's roundoff reaches every kink that the
+# rounding of g's own arithmetic could put on either side (pre-activations round by a few u, relative).
+KINK_REACH = 64
+KINK_REASON = ("a kink of your loss lies within the rounding of your gradient's arithmetic at these inputs (the "
+               "directional derivative differs on either side of them), where any one-sided slope is right: no "
+               "direction can be judged here")
+
+
+def _slopes_beside(f: Callable[..., Any], named: Mapping[str, np.ndarray], w: Mapping[str, np.ndarray], u: float,
+                   rng: np.random.Generator, f0: float) -> list[finite_diff.Directional] | bool:
+    """The complex-step slope along the joint direction w at the inputs moved by ±KINK_REACH·u relative, entry
+    by entry with random weights ±U(½, 3⁄2); False when the loss refuses complex input.
+
+    Continuous weights, so that equal entries (a unit built to sit on its kink) do not move alike and stay on it.
+    """
+    weights = {n: rng.choice([-1.0, 1.0], size=x.shape) * rng.uniform(0.5, 1.5, size=x.shape) for n, x in named.items()}
+    slopes = []
+    for side in (1.0, -1.0):
+        moved = {n: x * (1 + side * KINK_REACH * u * weights[n]) for n, x in named.items()}
+
+        def joint(theta: np.ndarray, moved=moved) -> Any:
+            return f(*_split(theta, moved))
+
+        try:
+            slopes.append(finite_diff.directional(joint, _join(moved), _join(w), method="complex", f0=f0))
+        except InvalidArgument:  # the loss drops or refuses the imaginary part
+            return False
+    return slopes
+
+
+def _kink(beside: list[finite_diff.Directional], estimates: Mapping[str, list[finite_diff.Directional]],
+          claimed: Mapping[str, np.ndarray], draws: Mapping[str, list[np.ndarray]], u: float) -> str | None:
+    """Why no direction can be judged, or None: the joint slope along w differs between the two sides of the
+    inputs' rounding and at the inputs themselves (the sum of each tensor's first direction).
+
+    A smooth loss gives one slope at all three points to within its rounding; a kink in reach of the move
+    (exactly on one, or within the rounding of float32 arithmetic) does not, since every derivative the
+    kinked unit feeds changes there. Three points, so that several units on kinks rarely cancel out.
+    """
+    bad = next((e.reason for e in [*beside, *(d for ds in estimates.values() for d in ds)] if not e.checkable), None)
+    if bad:
+        return bad
+    here = finite_diff.Directional(sum(ds[0].value for ds in estimates.values()),
+                                   sum(ds[0].error for ds in estimates.values()), True, "complex", 0)
+    points = [*beside, here]
+    # What the slopes may differ by without a kink: the estimates' errors and g's rounding along w.
+    spread = SPREAD * u * ENTRY_ULPS * math.sqrt(sum(float(np.sum(np.square(claimed[n] * draws[n][0])))
+                                                     for n in estimates))
+    if max(abs(a.value - b.value) for a in points for b in points) > NOISE_FACTOR * sum(p.error for p in points) + spread:
+        return KINK_REASON
+    return None
+
+
+def _join(arrays: Mapping[str, np.ndarray]) -> np.ndarray:
+    return np.concatenate([np.ravel(a) for a in arrays.values()])
+
+
+def _split(theta: np.ndarray, like: Mapping[str, np.ndarray]) -> list[np.ndarray]:
+    cuts = np.cumsum([a.size for a in like.values()])[:-1]
+    return [part.reshape(a.shape) for part, a in zip(np.split(theta, cuts), like.values())]
 
 
 def _of_one(f: Callable[..., Any], named: Mapping[str, np.ndarray], name: str) -> Callable[[np.ndarray], Any]:
@@ -176,14 +246,9 @@ def _of_one(f: Callable[..., Any], named: Mapping[str, np.ndarray], name: str) -
 
 
 def _derivative(phi: Callable[[np.ndarray], Any], x: np.ndarray, w: np.ndarray, method: str,
-                f0: float) -> tuple[finite_diff.Directional, str]:
-    """∇φ·w by ``method``; "auto" takes the complex step while φ keeps complex input complex, else Richardson."""
-    if method == "auto":
-        try:
-            return finite_diff.directional(phi, x, w, method="complex", f0=f0), "complex"
-        except InvalidArgument:  # φ drops or refuses the imaginary part
-            method = "richardson"
-    return finite_diff.directional(phi, x, w, method=method, f0=f0, truncation=method == "richardson"), method
+                f0: float) -> finite_diff.Directional:
+    """∇φ·w by ``method``; Richardson counts its truncation, since no region tells it where kinks are."""
+    return finite_diff.directional(phi, x, w, method=method, f0=f0, truncation=method == "richardson")
 
 
 def _located(label: str, phi: Callable[[np.ndarray], Any], x: np.ndarray, g: np.ndarray, bound: np.ndarray,
