@@ -74,12 +74,12 @@ def test_one_entry_off_by_a_relative_1e_6_among_100k_fails_in_seven_evaluations_
     wrong[0].flat[j] *= 1 + 1e-6
     result = check_gradient(loss, W, wrong)
     assert result.verdict is Verdict.FAIL
-    assert {c.tensor for c in result.failures} == {"dx0·w1", "dx0·w2"}
+    assert {c.tensor for c in result.failures} == {"d(x0, x1)·w1", "d(x0, x1)·w2"}
     index = ", ".join(map(str, np.unravel_index(j, wrong[0].shape)))
     assert f"dx0[{index}] off by" in result.failures[0].note
     spent = re.search(r"(\d+) evaluations of it", result.convention)
     assert int(spent.group(1)) <= 64
-    # f at x, two joint slopes on either side of x's rounding (the kink probe), one per direction and tensor
+    # f at x, and per direction the slope at x and on either side of its rounding (the kink probe)
     assert "7 evaluations of it" in check_gradient(loss, W, right).convention
 
 
@@ -101,6 +101,8 @@ def test_a_float32_student_gradient_passes_and_a_wrong_one_fails():
         loss, right = student_loss(p), student_gradients(p)
         result = check_gradient(loss, list(p.params.W), right)
         assert result.passed, "\n".join(render(c) for c in result.failures)
+        # float32: f at x, and per direction the slope at x and beside it along two independent moves
+        assert "11 evaluations of it" in result.convention
         wrong = [g.copy() for g in right]
         wrong[0].flat[np.argmax(np.abs(wrong[0]))] *= 1.01
         assert check_gradient(loss, list(p.params.W), wrong).verdict is Verdict.FAIL
@@ -125,7 +127,7 @@ def test_inputs_and_gradients_may_be_named():
     exact = closed_form(p)
     result = check_gradient(lambda W1, W2: reference_loss(p)(W1, W2), {"W1": p.params.W[0], "W2": p.params.W[1]},
                             {"W1": exact["W1"], "W2": exact["W2"]})
-    assert result.passed and {c.tensor for c in result.comparisons} == {"dW1·w1", "dW1·w2", "dW2·w1", "dW2·w2"}
+    assert result.passed and {c.tensor for c in result.comparisons} == {"d(W1, W2)·w1", "d(W1, W2)·w2"}
 
 
 def test_a_gradient_of_the_wrong_shape_fails_and_says_which():
@@ -183,8 +185,11 @@ def test_float32_code_near_a_kink_is_not_failed_for_the_side_its_rounding_chose(
         p = Problem(p.arch, mlp.Params(tuple(W.astype(np.float32).astype(np.float64) for W in p.params.W), p.params.b),
                     p.X.astype(np.float32).astype(np.float64), p.y)
         p = near_kink(p, 1e-7)
-        result = check_gradient(student_loss(p), list(p.params.W), student_gradients(p))
+        right = student_gradients(p)
+        result = check_gradient(student_loss(p), list(p.params.W), right)
         assert result.verdict is not Verdict.FAIL, "\n".join(render(c) for c in result.failures)
+        wrong = [right[0] * 1.5, right[1]]
+        assert check_gradient(student_loss(p), list(p.params.W), wrong).verdict is not Verdict.PASS
 
 
 def test_float64_code_near_but_not_on_a_kink_is_judged_and_a_wrong_entry_still_fails():

@@ -344,14 +344,16 @@ def located(label: str, given: np.ndarray, directions: Directions) -> str:
             found = localize(directions.phi, directions.x, given, method="richardson", seed=directions.seed)
     except Exception as exc:  # the code misbehaving under the extra steps
         return f"locating the wrong entries failed: {adapters.describe_exception(exc)}"
-    return where(label.split()[-1], found)
+    tensor = label.split()[-1]
+    return where(lambda index: f"{tensor}[{', '.join(map(str, index))}]", found)
 
 
-def where(label: str, found: Any) -> str:
-    """What group testing found (a :class:`gradcheck.localize.Localization`), in one line."""
+def where(name: Callable[[tuple[int, ...]], str], found: Any) -> str:
+    """What group testing found (a :class:`gradcheck.localize.Localization`), in one line; ``name`` says
+    what an index of the searched array is called."""
     if not found.found:
         return "group testing found no single wrong entry: the error is spread thinly over many entries"
-    entries = ", ".join(f"{label}[{', '.join(map(str, i))}] off by {e:+.3g}"
+    entries = ", ".join(f"{name(i)} off by {e:+.3g}"
                         for i, e in zip(found.wrong, found.errors))
     more = "" if found.complete else f"; more than {len(found.wrong)} entries are wrong (a structured error)"
     return f"located by group testing in {found.evaluations} evaluations: {entries or 'none singled out'}{more}"

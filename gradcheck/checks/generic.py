@@ -100,15 +100,18 @@ def check_gradient(
 ) -> CheckResult:
     """Check a claimed gradient of a scalar ``loss(*inputs)`` knowing nothing else: the black box.
 
-    Each input's gradient is judged along ``directions`` seeded random
-    directions w (entries ±U(½, 3⁄2)): ⟨g, w⟩ against the directional
-    derivative of ``loss``, one evaluation each with the complex step when
-    ``loss`` keeps complex input complex (``method="auto"``), else Richardson
-    differences. The allowance is the rounding a correct g can carry
-    (``ENTRY_ULPS`` of its arithmetic per entry, judged as float32 when g holds
-    float32 values) added up as random signs add it, so one entry off by a
-    relative 1e-6 among 100,000 fails in float64. When a direction disagrees
-    and ``locate`` is set, group testing names the wrong entries on the record.
+    The gradients of all inputs are judged together along ``directions``
+    seeded random directions w (entries ±U(½, 3⁄2)): ⟨g, w⟩ against the
+    directional derivative of ``loss``, by the complex step when ``loss`` keeps
+    complex input complex (``method="auto"``), else Richardson differences.
+    The allowance is the rounding a correct g can carry (``ENTRY_ULPS`` of its
+    arithmetic per entry, judged as float32 when g holds float32 values) added
+    up as random signs add it, so one entry off by a relative 1e-6 among
+    100,000 fails in float64. The complex step also takes each direction's slope
+    just beside the inputs on either side: a kink there (exactly on one, or
+    within float32 rounding of one) leaves every direction INCONCLUSIVE, since
+    any one-sided slope is right there. When a direction disagrees and
+    ``locate`` is set, group testing names the wrong entries on the record.
     The result's convention says how many evaluations of ``loss`` it took.
     """
     if not callable(loss):
@@ -131,131 +134,127 @@ def check_gradient(
         calls += 1
         return loss(*args)
 
-    rng = np.random.default_rng(seed)
     ctx = dict(witnesses=(YOURS, FD_OF_LOSS), seed=seed, problem=", ".join(f"{n} {x.shape}" for n, x in named.items()))
     f0 = float(np.real(f(*(x.copy() for x in named.values()))))
     if not math.isfinite(f0):
         raise InvalidArgument(f"loss must be finite at the inputs given to check its gradient; it returned {f0}.")
-    draws = {name: [rng.choice([-1.0, 1.0], size=x.shape) * rng.uniform(0.5, 1.5, size=x.shape)
-                    for _ in range(directions)] for name, x in named.items()}
-    u = unit_roundoff(list(raw.values()))
-    probe = _slopes_beside(f, named, {n: w[0] for n, w in draws.items()}, u, rng, f0) if method == "auto" else None
-    chosen = method if method != "auto" else ("richardson" if probe is False else "complex")
-    judged = [name for name, x in named.items() if claimed[name].shape == x.shape]
-    estimates = {name: [_derivative(_of_one(f, named, name), named[name], w, chosen, f0) for w in draws[name]]
-                 for name in judged}
-    kink = _kink(probe, estimates, claimed, draws, u) if probe not in (None, False) else None
-    records: list[Comparison] = []
-    for name, x in named.items():
-        g = claimed[name]
-        if name not in judged:
-            records += [failed(f"d{name}", g.shape, f"the gradient of {name} must have its shape {x.shape}; "
-                               f"got {g.shape}", **ctx)]
-            continue
-        # Each entry of a correct g is off by its rounding, bounded as ENTRY_ULPS·u of max(|gⱼ|, floor·max|g|).
-        u_g = unit_roundoff([raw[name]])
-        floor = 1e-1 if u_g > np.finfo(np.float64).eps else 1e-5
-        bound = ENTRY_ULPS * u_g * np.maximum(np.abs(g), floor * np.max(np.abs(g), initial=0.0))
-        labelled = []
-        for k, (w, estimate) in enumerate(zip(draws[name], estimates[name])):
-            if kink:
-                estimate = finite_diff.Directional(np.nan, 0.0, False, chosen, 0, kink)
-            products = (g * w).ravel()
-            # Each product rounds by ε/2 of itself and fsum adds them exactly: |error| ≤ ε·Σ|gw|.
-            rounding = float(np.finfo(np.float64).eps) * float(np.sum(np.abs(products)))
-            allowance = NOISE_FACTOR * (estimate.error + rounding) + SPREAD * float(np.linalg.norm(bound))
-            labelled.append(compare(math.fsum(products), estimate.value if estimate.checkable else np.nan,
-                                    tensor=f"d{name}·w{k + 1}", tolerance=ALONG, uncertainty=np.asarray(allowance),
-                                    not_checkable_reason=estimate.reason, **ctx))
-        if locate and any(r.failed for r in labelled):
-            where = _located(f"d{name}", _of_one(f, named, name), x, g, bound, seed)
-            labelled = [replace(r, note=where) if r.failed else r for r in labelled]
-        records += labelled
+    records = [failed(f"d{n}", claimed[n].shape, f"the gradient of {n} must have its shape {x.shape}; got "
+                      f"{claimed[n].shape}", **ctx) for n, x in named.items() if claimed[n].shape != x.shape]
+    judged = [n for n, x in named.items() if claimed[n].shape == x.shape]
+    if not judged:
+        return CheckResult(getattr(loss, "__name__", "loss"), "claimed gradient of a scalar loss", tuple(records), seed)
+    joint = _Joint(f, named, judged)
+    g = _join({n: claimed[n] for n in judged})
+    # Each entry of a correct g is off by its rounding, bounded as ENTRY_ULPS·u of max(|gⱼ|, floor·max|g|).
+    bound = _join({n: _rounding(claimed[n], raw[n]) for n in judged})
+    # The arithmetic behind g, read from the tensors that hold something: an all-zero tensor (a dead unit's
+    # gradient) is float32-representable and tells nothing about the precision the rest was computed in.
+    u = unit_roundoff([raw[n] for n in judged if np.any(claimed[n])])
+    rng = np.random.default_rng(seed)
+    # Independent moves put each unit in reach on an independent side, so several units' shares rarely cancel
+    # in every one of them; float32 arithmetic puts far more units in reach: four moves there, two in float64.
+    moves = [KINK_REACH * u * joint.theta * rng.choice([-1.0, 1.0], size=g.size) * rng.uniform(0.5, 1.5, size=g.size)
+             for _ in range(2 if u <= np.finfo(np.float64).eps else 4)]
+    label = f"d{judged[0]}" if len(judged) == 1 else f"d({', '.join(judged)})"
+    chosen = "complex" if method == "auto" else method
+    labelled = []
+    for k in range(directions):
+        w = rng.choice([-1.0, 1.0], size=g.size) * rng.uniform(0.5, 1.5, size=g.size)
+        products = g * w
+        # Each product rounds by ε/2 of itself and fsum adds them exactly: |error| ≤ ε·Σ|gw|.
+        rounding = float(np.finfo(np.float64).eps) * float(np.sum(np.abs(products)))
+        estimate, chosen = _derivative(joint, joint.theta, w, chosen, method == "auto", f0)
+        allowance = NOISE_FACTOR * (estimate.error + rounding) + SPREAD * float(np.linalg.norm(bound))
+        if chosen == "complex" and estimate.checkable:
+            estimate = _unless_kinked(joint, w, estimate, moves, allowance, f0)
+        labelled.append(compare(math.fsum(products), estimate.value if estimate.checkable else np.nan,
+                                tensor=f"{label}·w{k + 1}", tolerance=ALONG, uncertainty=np.asarray(allowance),
+                                not_checkable_reason=estimate.reason, **ctx))
+    if locate and any(r.failed for r in labelled):
+        where = _located(joint, g, bound, seed)
+        labelled = [replace(r, note=where) if r.failed else r for r in labelled]
     return CheckResult(getattr(loss, "__name__", "loss"), f"claimed gradient of a scalar loss, {calls} evaluations "
-                       f"of it, {chosen} differences along {directions} random directions", tuple(records), seed,
-                       advice="check at inputs away from the kinks of your loss (where it is not differentiable)")
+                       f"of it, {chosen} differences along {directions} random directions", tuple(records + labelled),
+                       seed, advice="check at inputs away from the kinks of your loss (where it is not differentiable)")
 
 
 # A relative move of every input entry by this many units of g's roundoff reaches every kink that the
 # rounding of g's own arithmetic could put on either side (pre-activations round by a few u, relative).
 KINK_REACH = 64
 KINK_REASON = ("a kink of your loss lies within the rounding of your gradient's arithmetic at these inputs (the "
-               "directional derivative differs on either side of them), where any one-sided slope is right: no "
-               "direction can be judged here")
+               "slope along this direction jumps just beside them), where any one-sided slope is right: this "
+               "direction cannot be judged here")
 
 
-def _slopes_beside(f: Callable[..., Any], named: Mapping[str, np.ndarray], w: Mapping[str, np.ndarray], u: float,
-                   rng: np.random.Generator, f0: float) -> list[finite_diff.Directional] | bool:
-    """The complex-step slope along the joint direction w at the inputs moved by ±KINK_REACH·u relative, entry
-    by entry with random weights ±U(½, 3⁄2); False when the loss refuses complex input.
+class _Joint:
+    """The loss as a function of the judged inputs laid end to end in one vector, the others held fixed."""
 
-    Continuous weights, so that equal entries (a unit built to sit on its kink) do not move alike and stay on it.
-    """
-    weights = {n: rng.choice([-1.0, 1.0], size=x.shape) * rng.uniform(0.5, 1.5, size=x.shape) for n, x in named.items()}
-    slopes = []
-    for side in (1.0, -1.0):
-        moved = {n: x * (1 + side * KINK_REACH * u * weights[n]) for n, x in named.items()}
+    def __init__(self, f: Callable[..., Any], named: Mapping[str, np.ndarray], judged: Sequence[str]):
+        self.f, self.named, self.judged = f, named, list(judged)
+        self.theta = _join({n: named[n] for n in judged})
+        self.cuts = np.cumsum([named[n].size for n in judged])[:-1]
 
-        def joint(theta: np.ndarray, moved=moved) -> Any:
-            return f(*_split(theta, moved))
+    def __call__(self, theta: np.ndarray) -> Any:
+        parts = dict(zip(self.judged, np.split(theta, self.cuts)))
+        return self.f(*(parts[n].reshape(x.shape) if n in parts else x.copy() for n, x in self.named.items()))
 
-        try:
-            slopes.append(finite_diff.directional(joint, _join(moved), _join(w), method="complex", f0=f0))
-        except InvalidArgument:  # the loss drops or refuses the imaginary part
-            return False
-    return slopes
-
-
-def _kink(beside: list[finite_diff.Directional], estimates: Mapping[str, list[finite_diff.Directional]],
-          claimed: Mapping[str, np.ndarray], draws: Mapping[str, list[np.ndarray]], u: float) -> str | None:
-    """Why no direction can be judged, or None: the joint slope along w differs between the two sides of the
-    inputs' rounding and at the inputs themselves (the sum of each tensor's first direction).
-
-    A smooth loss gives one slope at all three points to within its rounding; a kink in reach of the move
-    (exactly on one, or within the rounding of float32 arithmetic) does not, since every derivative the
-    kinked unit feeds changes there. Three points, so that several units on kinks rarely cancel out.
-    """
-    bad = next((e.reason for e in [*beside, *(d for ds in estimates.values() for d in ds)] if not e.checkable), None)
-    if bad:
-        return bad
-    here = finite_diff.Directional(sum(ds[0].value for ds in estimates.values()),
-                                   sum(ds[0].error for ds in estimates.values()), True, "complex", 0)
-    points = [*beside, here]
-    # What the slopes may differ by without a kink: the estimates' errors and g's rounding along w.
-    spread = SPREAD * u * ENTRY_ULPS * math.sqrt(sum(float(np.sum(np.square(claimed[n] * draws[n][0])))
-                                                     for n in estimates))
-    if max(abs(a.value - b.value) for a in points for b in points) > NOISE_FACTOR * sum(p.error for p in points) + spread:
-        return KINK_REASON
-    return None
+    def entry(self, flat: int) -> str:
+        """The name of the input entry at ``flat`` of the joint vector, e.g. ``dW1[3, 4]``."""
+        k = int(np.searchsorted(self.cuts, flat, side="right"))
+        start = 0 if k == 0 else int(self.cuts[k - 1])
+        index = np.unravel_index(flat - start, self.named[self.judged[k]].shape)
+        return f"d{self.judged[k]}[{', '.join(map(str, index))}]"
 
 
 def _join(arrays: Mapping[str, np.ndarray]) -> np.ndarray:
     return np.concatenate([np.ravel(a) for a in arrays.values()])
 
 
-def _split(theta: np.ndarray, like: Mapping[str, np.ndarray]) -> list[np.ndarray]:
-    cuts = np.cumsum([a.size for a in like.values()])[:-1]
-    return [part.reshape(a.shape) for part, a in zip(np.split(theta, cuts), like.values())]
+def _rounding(g: np.ndarray, raw: Any) -> np.ndarray:
+    """A bound on each entry's rounding error in a correct g: ENTRY_ULPS·u of max(|gⱼ|, floor·max|g|)."""
+    u = unit_roundoff([raw])
+    floor = 1e-1 if u > np.finfo(np.float64).eps else 1e-5  # compare's floors for float32 and float64
+    return ENTRY_ULPS * u * np.maximum(np.abs(g), floor * np.max(np.abs(g), initial=0.0))
 
 
-def _of_one(f: Callable[..., Any], named: Mapping[str, np.ndarray], name: str) -> Callable[[np.ndarray], Any]:
-    """The loss as a function of input ``name`` alone, the others held at their values."""
-    def scalar(value: np.ndarray) -> Any:
-        return f(*(value if n == name else x.copy() for n, x in named.items()))
-    return scalar
+def _derivative(phi: _Joint, x: np.ndarray, w: np.ndarray, method: str, fallback: bool,
+                f0: float) -> tuple[finite_diff.Directional, str]:
+    """∇φ·w by ``method``, or by Richardson (its truncation counted) when φ refuses complex input and
+    ``fallback`` allows it."""
+    try:
+        return finite_diff.directional(phi, x, w, method=method, f0=f0, truncation=method == "richardson"), method
+    except InvalidArgument:  # φ drops or refuses the imaginary part
+        if method != "complex" or not fallback:
+            raise
+    return _derivative(phi, x, w, "richardson", False, f0)
 
 
-def _derivative(phi: Callable[[np.ndarray], Any], x: np.ndarray, w: np.ndarray, method: str,
-                f0: float) -> finite_diff.Directional:
-    """∇φ·w by ``method``; Richardson counts its truncation, since no region tells it where kinks are."""
-    return finite_diff.directional(phi, x, w, method=method, f0=f0, truncation=method == "richardson")
+def _unless_kinked(phi: _Joint, w: np.ndarray, here: finite_diff.Directional, moves: Sequence[np.ndarray],
+                   allowance: float, f0: float) -> finite_diff.Directional:
+    """``here``, or not checkable if the slope along w jumps between the inputs and either side of their rounding.
+
+    The complex step at the inputs moved by each of ``moves`` (a few units of roundoff, relative, random
+    signs): on a smooth loss the slope moves by O(move), far below the rounding of g that the allowance
+    covers. A unit a kink puts in reach (exactly on one, or within the rounding of float32 arithmetic)
+    lands on a random side in each move and shifts that slope by its share when it changes side; a valid
+    one-sided choice of the code under test may differ from the slope here by such shares, so a shift over
+    half the allowance leaves the direction unjudged.
+    """
+    beside = [finite_diff.directional(phi, phi.theta + move, w, method="complex", f0=f0) for move in moves]
+    if not all(b.checkable for b in beside):
+        return finite_diff.Directional(np.nan, 0.0, False, "complex", here.evaluations,
+                                       next(b.reason for b in beside if not b.checkable))
+    shift = max(abs(b.value - here.value) for b in beside)
+    noise = NOISE_FACTOR * (max(b.error for b in beside) + here.error)
+    if shift > noise + allowance / 2:
+        return finite_diff.Directional(np.nan, 0.0, False, "complex", here.evaluations, KINK_REASON)
+    return here
 
 
-def _located(label: str, phi: Callable[[np.ndarray], Any], x: np.ndarray, g: np.ndarray, bound: np.ndarray,
-             seed: int) -> str:
+def _located(phi: _Joint, g: np.ndarray, bound: np.ndarray, seed: int) -> str:
     try:
         with np.errstate(all="ignore"):
-            found = localize(phi, x, g, seed=seed, entry_error=bound, noise_factor=NOISE_FACTOR)
+            found = localize(phi, phi.theta, g, seed=seed, entry_error=bound, noise_factor=NOISE_FACTOR)
     except InvalidArgument as exc:
         return f"locating the wrong entries failed: {exc}"
-    return where(label, found)
+    return where(lambda index: phi.entry(index[0]), found)
