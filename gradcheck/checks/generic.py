@@ -151,10 +151,16 @@ def check_gradient(
     # gradient) is float32-representable and tells nothing about the precision the rest was computed in.
     u = unit_roundoff([raw[n] for n in judged if np.any(claimed[n])])
     rng = np.random.default_rng(seed)
-    # Independent moves put each unit in reach on an independent side, so several units' shares rarely cancel
-    # in every one of them; float32 arithmetic puts far more units in reach: four moves there, two in float64.
-    moves = [KINK_REACH * u * joint.theta * rng.choice([-1.0, 1.0], size=g.size) * rng.uniform(0.5, 1.5, size=g.size)
-             for _ in range(2 if u <= np.finfo(np.float64).eps else 4)]
+    # In float64 only units exactly on a kink are in reach: one move and its opposite put each of them on the
+    # other side in one of the two. Float32 rounding puts many units in reach, whose shares can cancel in
+    # one grouping: four independent moves there, each putting every unit on an independent side.
+    def draw() -> np.ndarray:
+        return KINK_REACH * u * joint.theta * rng.choice([-1.0, 1.0], size=g.size) * rng.uniform(0.5, 1.5, size=g.size)
+    if u > np.finfo(np.float64).eps:
+        moves = [draw() for _ in range(4)]
+    else:
+        first = draw()
+        moves = [first, -first]
     label = f"d{judged[0]}" if len(judged) == 1 else f"d({', '.join(judged)})"
     chosen = "complex" if method == "auto" else method
     labelled = []
