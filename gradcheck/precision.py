@@ -207,6 +207,6 @@ def unit_roundoff(arrays: Sequence[Any]) -> float:
         if a.dtype.itemsize <= 4:
             return u32
         with np.errstate(all="ignore"):
-            if a.size and np.array_equal(a.astype(np.float32).astype(a.dtype), a):
+            if a.size and np.array_equal(a.astype(np.float32), a):  # compared in a's precision
                 return u32
     return u64

@@ -122,7 +122,8 @@ def verify(
     yours = _named(gradients, names)
     cache = mlp.forward(p.arch, p.params, p.X)
     closed = mlp.backward(p.arch, p.params, cache, p.y, p.reduction, input_gradient=False)
-    kinks = _at_kink(p, cache, unit_roundoff(yours.values()))
+    roundoff = {name: unit_roundoff([yours[name]]) for name in names}
+    kinks = _at_kink(p, cache, max(roundoff.values()))  # float32's when any tensor holds float32 values
     rng = np.random.default_rng(seed)
     two_layer_form = p.arch.depth == 2 and not any(p.arch.bias) and p.arch.activations[-1].name == "identity"
     contexts = {name: dict(equation=equations.for_tensor(name, p.arch.depth, two_layer_form), problem=p.describe(),
@@ -131,8 +132,7 @@ def verify(
     # A tensor of float32 values (float32 arithmetic, returned as float64 or not) is judged as float32:
     # from the values alone it cannot be told from float64 arithmetic rounded at the end, and failing
     # correct float32 code would be the worse mistake.
-    tol = {name: tolerance_for(np.float32) if unit_roundoff([yours[name]]) > np.finfo(np.float64).eps else None
-           for name in names}
+    tol = {name: tolerance_for(np.float32) if roundoff[name] > np.finfo(np.float64).eps else None for name in names}
 
     def against(by: str, truth: mlp.Gradients, spread: float, only: list[str] | None = None) -> None:
         # With units on a kink, every entry is judged against the interval all valid σ' there allow:
