@@ -23,6 +23,7 @@ from gradcheck.checks import (
     check_cnn,
     check_fc_net,
     check_function,
+    check_gradient,
     check_layers,
     check_linear_classifiers,
     check_mlp_grads,
@@ -43,7 +44,7 @@ from gradcheck.compare import tolerances
 from reference_mlp.validation import InvalidArgument
 
 __all__ = [
-    "GradientMismatch", "Inconclusive", "assert_cnn", "assert_fc_net", "assert_function", "assert_layers", "assert_linear_classifiers", "assert_mlp_grads",
+    "GradientMismatch", "Inconclusive", "assert_cnn", "assert_fc_net", "assert_function", "assert_gradient", "assert_layers", "assert_linear_classifiers", "assert_mlp_grads",
     "assert_module", "assert_modules", "assert_needle", "assert_nn_epoch", "assert_softmax_loss", "assert_softmax_regression_epoch",
     "assert_two_layer_grads", "assert_two_layer_net",
 ]
@@ -110,4 +111,5 @@ assert_cnn = _assertion(check_cnn, "assert_cnn", "CS231n assignment 2's ThreeLay
 assert_needle = _assertion(check_needle, "assert_needle", "every op and the engine of a DLSys hw1 needle package")
 assert_modules = _assertion(check_modules, "assert_modules", "every layer object and their composition")
 assert_function = _assertion(check_function, "assert_function", "a backward pass, against its own forward")
+assert_gradient = _assertion(check_gradient, "assert_gradient", "a claimed gradient of a scalar loss, known as a black box")
 assert_module = _assertion(check_module, "assert_module", "every convention a module defines")

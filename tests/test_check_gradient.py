@@ -10,8 +10,9 @@ from hypothesis import given, settings
 
 from gradcheck import strategies
 from gradcheck.checks import check_gradient
-from gradcheck.compare import Verdict
+from gradcheck.compare import Verdict, tolerances
 from gradcheck.report import render
+from gradcheck.testing import GradientMismatch, assert_gradient
 from gradcheck.witnesses import Problem, closed_form, make_problem
 from reference_mlp import Architecture, InvalidArgument, mlp
 
@@ -199,3 +200,24 @@ def test_float64_code_near_but_not_on_a_kink_is_judged_and_a_wrong_entry_still_f
     wrong = [g.copy() for g in right]
     wrong[0].flat[7] *= 1 + 1e-6
     assert check_gradient(loss, list(p.params.W), wrong).verdict is Verdict.FAIL
+
+
+def test_an_rtol_the_user_sets_is_the_error_each_entry_may_carry():
+    p = make_problem(Architecture.build((30, 20, 6), hidden="tanh"), m=12, seed=5)
+    loss, right = reference_loss(p), truth(p)
+    wrong = [g.copy() for g in right]
+    largest = int(np.argmax(np.abs(wrong[0])))
+    wrong[0].flat[largest] *= 1 + 1e-6
+    assert check_gradient(loss, list(p.params.W), wrong).verdict is Verdict.FAIL
+    with tolerances(rtol=1e-3):
+        assert check_gradient(loss, list(p.params.W), wrong).passed
+        wrong[0].flat[largest] *= 1.5
+        assert check_gradient(loss, list(p.params.W), wrong).verdict is Verdict.FAIL
+
+
+def test_assert_gradient_raises_the_report_of_a_wrong_gradient():
+    p = make_problem(Architecture.build((6, 5, 3), hidden="tanh"), m=4, seed=1)
+    right = truth(p)
+    assert assert_gradient(reference_loss(p), list(p.params.W), right).passed
+    with pytest.raises(GradientMismatch, match="located by group testing"):
+        assert_gradient(reference_loss(p), list(p.params.W), [right[0] * 1.01, right[1]])

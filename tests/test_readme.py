@@ -87,6 +87,19 @@ def test_the_verify_example_prints_what_the_readme_says():
     assert printed.getvalue().strip() == said
 
 
+def test_the_black_box_example_prints_what_the_readme_says_and_spends_what_it_says():
+    text = README.read_text(encoding="utf-8")
+    code, said, detect, locate = re.search(
+        r"```python\n(import numpy as np\nfrom gradcheck.checks import check_gradient\n.*?)```\n\nprints `(.*?)`:"
+        r".*?found and named in (\d+) \+ (\d+)\s+evaluations", text, re.S).groups()
+    printed, namespace = io.StringIO(), {}
+    with contextlib.redirect_stdout(printed):
+        exec(compile(code, str(README), "exec"), namespace)
+    assert printed.getvalue().strip() == said
+    assert f"located by group testing in {locate} evaluations" in said
+    assert f"{int(detect) + int(locate)} evaluations of it" in namespace["result"].convention
+
+
 def test_the_count_of_hostile_submissions_is_the_count_in_tests_hostile():
     hostile = [p for p in (README.parent / "tests" / "hostile").glob("*.py") if not p.name.startswith("_")]
     assert f"`tests/hostile/` holds {len(hostile)} submissions" in " ".join(README.read_text().split())

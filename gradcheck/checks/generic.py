@@ -19,7 +19,7 @@ import numpy as np
 from gradcheck import adapters, finite_diff
 from gradcheck.checks.common import YOURS, mutation_records, where
 from gradcheck.checks.result import CheckResult
-from gradcheck.compare import Comparison, Tolerance, compare, failed
+from gradcheck.compare import USER, Comparison, Tolerance, compare, failed, tolerance_for
 from gradcheck.localize import SPREAD, localize
 from gradcheck.precision import unit_roundoff
 from reference_mlp.validation import InvalidArgument, as_float_array, check_choice, check_positive_int
@@ -217,10 +217,12 @@ def _join(arrays: Mapping[str, np.ndarray]) -> np.ndarray:
 
 
 def _rounding(g: np.ndarray, raw: Any) -> np.ndarray:
-    """A bound on each entry's rounding error in a correct g: ENTRY_ULPS·u of max(|gⱼ|, floor·max|g|)."""
+    """A bound on each entry's rounding error in a correct g: ENTRY_ULPS·u of max(|gⱼ|, floor·max|g|), with
+    compare's floor for g's precision; inside ``gradcheck.compare.tolerances(rtol=…)``, that rtol instead."""
     u = unit_roundoff([raw])
-    floor = 1e-1 if u > np.finfo(np.float64).eps else 1e-5  # compare's floors for float32 and float64
-    return ENTRY_ULPS * u * np.maximum(np.abs(g), floor * np.max(np.abs(g), initial=0.0))
+    tol = tolerance_for(np.float32 if u > np.finfo(np.float64).eps else np.float64)
+    per_entry = tol.rtol if tol.noise == USER else ENTRY_ULPS * u
+    return per_entry * np.maximum(np.abs(g), tol.floor * np.max(np.abs(g), initial=0.0))
 
 
 def _derivative(phi: _Joint, x: np.ndarray, w: np.ndarray, method: str, fallback: bool,
