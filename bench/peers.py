@@ -739,7 +739,7 @@ def write(path: pathlib.Path, done: dict[str, str], command: str) -> None:
     for name, (title, _) in SECTIONS.items():
         match = re.search(rf"^## {re.escape(title)}\n(.*?)(?=^## |\Z)", old, re.S | re.M)
         if match:
-            kept[name] = match.group(1).rstrip("\n") + "\n"
+            kept[name] = match.group(1).strip("\n") + "\n"
     kept |= done
     took = {name: float(t) for name, text in kept.items() for t in re.findall(r"^Section took (\d+) s", text, re.M)}
     header = (f"# gradcheck and its peers\n\nRegenerate with `{command}` ({sum(took.values()) / 60:.1f} minutes for "
@@ -769,7 +769,7 @@ def main() -> None:
         progress(name, f"section {k}/{len(chosen)}")
         start = time.perf_counter()
         text = SECTIONS[name][1](settings)
-        done[name] = f"{text}\nSection took {time.perf_counter() - start:.0f} s.\n"
+        done[name] = f"{text.strip(chr(10))}\n\nSection took {time.perf_counter() - start:.0f} s.\n"
         write(path, done, command)
         progress(name, f"written to {path.name} ({time.perf_counter() - start:.0f} s)")
 

@@ -108,9 +108,10 @@ def check_gradient(
     arithmetic per entry, judged as float32 when g holds float32 values) added
     up as random signs add it, so one entry off by a relative 1e-6 among
     100,000 fails in float64. The complex step also takes each direction's slope
-    just beside the inputs on either side: a kink there (exactly on one, or
-    within float32 rounding of one) leaves every direction INCONCLUSIVE, since
-    any one-sided slope is right there. When a direction disagrees and
+    just beside the inputs (moved by a few units of roundoff, both ways in
+    float64, four random ways in float32): a kink within that reach (exactly on
+    one, or within float32 rounding of one) leaves the direction INCONCLUSIVE,
+    since any one-sided slope is right there. When a direction disagrees and
     ``locate`` is set, group testing names the wrong entries on the record.
     The result's convention says how many evaluations of ``loss`` it took.
     """
@@ -177,8 +178,8 @@ def check_gradient(
                                 tensor=f"{label}·w{k + 1}", tolerance=ALONG, uncertainty=np.asarray(allowance),
                                 not_checkable_reason=estimate.reason, **ctx))
     if locate and any(r.failed for r in labelled):
-        where = _located(joint, g, bound, seed)
-        labelled = [replace(r, note=where) if r.failed else r for r in labelled]
+        found_at = _located(joint, g, bound, seed)
+        labelled = [replace(r, note=found_at) if r.failed else r for r in labelled]
     return CheckResult(getattr(loss, "__name__", "loss"), f"claimed gradient of a scalar loss, {calls} evaluations "
                        f"of it, {chosen} differences along {directions} random directions", tuple(records + labelled),
                        seed, advice="check at inputs away from the kinks of your loss (where it is not differentiable)")
