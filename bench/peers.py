@@ -217,12 +217,17 @@ def timed(check: Checker, p: Problem, grads: Grads, repeat: int) -> tuple[float,
 
 def interleaved(checkers: dict[str, Checker], p: Problem, rounds: int) -> dict[str, tuple[float, Counts, bool]]:
     """Median wall time of each checker over ``rounds`` rounds that run every checker once, in turn, so that
-    a machine growing busier slows all of them alike; the counts and verdict of each one's last run."""
+    a machine growing busier slows all of them alike; the counts and verdict of each one's last run.
+
+    The order rotates every round: a checker whose threads keep spinning after it returns (torch's OpenMP
+    pool does) slows whichever runs next, and so each follows each the same number of times.
+    """
     times: dict[str, list[float]] = {name: [] for name in checkers}
     last = {}
-    for _ in range(rounds):
-        for name, check in checkers.items():
-            seconds, counts, verdict = timed(check, p, correct, 1)
+    names = list(checkers)
+    for r in range(rounds):
+        for name in names[r % len(names):] + names[:r % len(names)]:
+            seconds, counts, verdict = timed(checkers[name], p, correct, 1)
             times[name].append(seconds)
             last[name] = (counts, verdict)
     return {name: (statistics.median(times[name]), *last[name]) for name in checkers}
@@ -443,6 +448,7 @@ OURS = "gradcheck check_gradient"
 class Settings:
     sizes: dict
     repeat: int  # runs a timing is the median of
+    rotations: int  # same information: times every checker runs after each other one
     plants: int  # random entries planted per size, dtype and error size
     cases: int  # correct cases of each kind per size and dtype for gradcheck
     peer_cases: int  # … and for the peers
@@ -496,7 +502,7 @@ def same_information(s: Settings) -> str:
             label = f"{size} {dtype_name}"
             for name, check in SAME_INFORMATION.items():
                 timed(check, p, correct, 1)  # compile or import once, as a test session would
-            results = interleaved(SAME_INFORMATION, p, 3 * s.repeat)
+            results = interleaved(SAME_INFORMATION, p, s.rotations * len(SAME_INFORMATION))
             base = results[PEER][0]
             for name, (seconds, c, verdict) in results.items():
                 speed.append([label, name, f"{seconds * 1e3:,.2f}", f"{c.forward}", f"{c.backward}", f"{c.tails}",
@@ -509,8 +515,10 @@ def same_information(s: Settings) -> str:
     return (
         "Each checker knows the network and computes the true gradient itself; the assert_allclose rows use numpy's "
         f"defaults in float64 ({ALLCLOSE[np.float64]}) and {ALLCLOSE[np.float32]} in float32, their truth in float64. "
+        "Each check starts by producing the claimed gradient (the student's backprop), as a test would. "
         f"Counted per check: forward and backward passes of the numpy network, stacked finite-difference passes "
-        f"(tails), autodiff calls (JAX or torch). Time: median of {3 * s.repeat} warm runs, the checkers taking turns; "
+        f"(tails), autodiff calls (JAX or torch). Time: median of {s.rotations * len(SAME_INFORMATION)} warm runs, the "
+        "checkers taking turns in an order that rotates every round; "
         f"ratio to {PEER}.\n\n```\n"
         + table(["problem", "checker", "ms", "forward", "backward", "FD tails", "autodiff", f"vs {PEER}",
                  "correct gradient"], speed, right=[False, False, True, True, True, True, True, True, False])
@@ -757,10 +765,10 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="two sizes, few cases: a smoke run, to RESULTS-quick.md")
     args = parser.parse_args()
     if args.quick:
-        settings = Settings(dict(list(SIZES.items())[:2]), repeat=1, plants=3, cases=2, peer_cases=1, sample=200,
+        settings = Settings(dict(list(SIZES.items())[:2]), repeat=1, rotations=1, plants=3, cases=2, peer_cases=1, sample=200,
                             rounds=1)
     else:
-        settings = Settings(SIZES, repeat=7, plants=12, cases=30, peer_cases=5, sample=2000, rounds=5)
+        settings = Settings(SIZES, repeat=7, rotations=5, plants=12, cases=30, peer_cases=5, sample=2000, rounds=5)
     path = HERE / ("RESULTS-quick.md" if args.quick else "RESULTS.md")
     command = "python bench/peers.py" + (" --quick" if args.quick else "")
     done: dict[str, str] = {}
