@@ -65,6 +65,11 @@ def tolerances(*, rtol: float | None = None, floor: float | None = None) -> Iter
         _OVERRIDE.reset(token)
 
 
+def user_rtol() -> float | None:
+    """The rtol set by an enclosing :func:`tolerances` block, or None."""
+    return _OVERRIDE.get().get("rtol")
+
+
 def tolerance_for(*dtypes: Any) -> Tolerance:
     """The tolerance of the least precise of ``dtypes`` (integers and complex count as float64).
 

@@ -326,17 +326,19 @@ def direction(v: np.ndarray, shape: tuple[int, ...], of: str) -> tuple[np.ndarra
 
 def directional(
     f: Function, x: np.ndarray, v: np.ndarray, *, method: str = "richardson", region: Region | None = None,
-    f0: float | None = None, precision: np.dtype | None = None, truncation: bool = False,
+    f0: float | None = None, precision: np.dtype | None = None, truncation: bool = False, find_kinks: bool = False,
 ) -> Directional:
     """Estimate ∇f(x)·v in 2 (central), 4 (Richardson) or 1 (complex) evaluations, plus f(x) unless ``f0`` gives it.
 
     The step is taken along v/‖v‖ and the result scaled back by ‖v‖, so the
-    size of v never pushes the step across a kink. ``precision`` and ``truncation`` are as for :func:`gradient`.
+    size of v never pushes the step across a kink. ``precision`` and ``truncation`` are as for :func:`gradient`;
+    ``find_kinks`` has Richardson tell a kink within its step from f alone (2 more evaluations) when no
+    ``region`` says where the kinks are.
     """
     check_choice("method", method, METHODS)
     x0 = _prepare(x)
     v, norm = direction(v, x0.shape, "x")
-    probe = _Probe(f, x0, region, f0)
+    probe = _Probe(f, x0, region, f0, find_kinks=find_kinks)
     _narrow(probe, precision)
     probe.truncation = probe.truncation or truncation
     h = float(np.max(step_size(np.array([np.max(np.abs(x0), initial=0.0)]), method, probe.eps)))

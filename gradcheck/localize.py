@@ -89,7 +89,7 @@ def localize(
         as_float_array("entry_error", entry_error), g0.shape).ravel()
     rng = np.random.default_rng(seed)
     flat_g = g0.ravel()
-    f0 = float(f(x0.copy()))  # shared by every directional derivative below
+    f0 = float(np.real(f(x0.copy())))  # shared by every directional derivative below
     evaluations = 1
     floor = 0.0
 

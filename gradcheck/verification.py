@@ -108,8 +108,9 @@ def verify(
     or "central"). ``witness`` says which exact witnesses judge every entry:
     ``"auto"`` (the closed form; JAX judges again each tensor it rejects),
     ``"all"`` (the closed form and JAX, every tensor), ``"closed-form"`` or
-    ``"jax"`` alone. Under ``"auto"`` with ``directions=0`` JAX judges every
-    tensor, so a pass is still backed by two witnesses.
+    ``"jax"`` alone. Under ``"auto"`` JAX also judges every tensor the
+    directions cannot (all of them with ``directions=0``; one whose every entry
+    is fed by a unit on a kink), so a pass is still backed by two witnesses.
     """
     start = time.perf_counter()
     if not isinstance(problem, Problem):
@@ -152,18 +153,21 @@ def verify(
 
     if witness != "jax":
         against(CLOSED_FORM, closed if kinks is None else kinks.center, 1.0)
-    # "auto" backs every verdict by a second witness: the directions back a pass (JAX judges all of it
-    # when there are none), and JAX confirms each tensor the closed form rejects.
+    # Directions see only entries no kink reaches; a tensor the kinks reach everywhere is left to the
+    # two exact witnesses, which judge all of it against the interval.
+    skips = {name: None if kinks is None else kinks.radius[name] > 0 for name in names}
+    undirected = [name for name in names if not directions or (skips[name] is not None and skips[name].all())]
+    # "auto" backs every verdict by a second witness: the directions back a pass (JAX judges the tensors
+    # they cannot), and JAX confirms each tensor the closed form rejects.
     rejected = [name for name in names if any(c.failed for c in records[name])]
-    everything = witness in ("all", "jax") or (witness == "auto" and not directions)
-    if everything or (witness == "auto" and rejected):
+    everything = witness in ("all", "jax")
+    asked = [name for name in names if name in rejected or name in undirected]
+    if everything or (witness == "auto" and asked):
         against(JAX, oracle.gradients(p.arch, p.params, p.X, p.y, p.reduction, inner=False), 2.0,
-                only=None if everything else rejected)
+                only=None if everything else asked)
     for name in names:
-        skip = None if kinks is None else kinks.radius[name] > 0
-        # Directions see only entries no kink reaches; a tensor the kinks reach everywhere is left to the
-        # two exact witnesses, which judge all of it against the interval.
-        if directions and not (skip is not None and skip.all()):
+        skip = skips[name]
+        if name not in undirected:
             records[name] += _directional(p, name, yours[name], rng, directions, method, cache, closed.loss,
                                           kinks is not None, skip if skip is not None and skip.any() else None,
                                           contexts[name], tol[name])

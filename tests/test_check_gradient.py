@@ -221,3 +221,110 @@ def test_assert_gradient_raises_the_report_of_a_wrong_gradient():
     assert assert_gradient(reference_loss(p), list(p.params.W), right).passed
     with pytest.raises(GradientMismatch, match="located by group testing"):
         assert_gradient(reference_loss(p), list(p.params.W), [right[0] * 1.01, right[1]])
+
+
+def test_named_gradients_are_matched_to_their_inputs_by_name_whatever_their_order():
+    rng = np.random.default_rng(0)
+    a, b, X = rng.standard_normal(50), rng.standard_normal(50), rng.standard_normal(50)
+
+    def loss(a, b):
+        return np.sum(np.sin(a)) + np.sum(b * X)
+
+    wrong_a = np.cos(a)
+    wrong_a[7] *= 1 + 1e-6
+    assert check_gradient(loss, {"a": a, "b": b}, {"db": X, "da": np.cos(a)}).passed
+    result = check_gradient(loss, {"a": a, "b": b}, {"db": X, "da": wrong_a})
+    assert result.verdict is Verdict.FAIL and "da[7] off by" in result.failures[0].note
+
+
+def test_a_float32_gradient_beside_a_float64_one_is_judged_at_float32_and_a_smooth_loss_still_passes():
+    rng = np.random.default_rng(0)
+    a, b, X = rng.standard_normal(50), rng.standard_normal(50), rng.standard_normal(50).astype(np.float32)
+
+    def loss(a, b):
+        return np.sum(np.sin(a)) + np.sum(b * X)
+
+    db = X.astype(np.float64)  # float32 values: b's gradient copies float32 data
+    assert check_gradient(loss, {"a": a, "b": b}, {"da": np.cos(a), "db": db}).passed
+    wrong_b = db.copy()
+    wrong_b[3] += 0.5
+    assert check_gradient(loss, {"a": a, "b": b}, {"da": np.cos(a), "db": wrong_b}).verdict is Verdict.FAIL
+
+
+def test_integer_valued_gradients_are_judged_as_exact_not_as_float32():
+    x = np.arange(100_000, dtype=np.float64) % 97 - 48
+
+    def loss(x):
+        return 0.5 * np.sum(x * x)
+
+    assert check_gradient(loss, [x], [x.copy()]).passed
+    wrong = x.copy()
+    wrong[12_345] += 3
+    assert check_gradient(loss, [x], [wrong]).verdict is Verdict.FAIL
+
+
+def test_an_input_sitting_on_a_kink_at_zero_is_not_judged_either_way():
+    x = np.array([0.0, 1.5, -2.0, 0.0, 3.0, -0.5, 0.0, 2.0])
+
+    def loss(x):
+        return np.sum(np.maximum(x, 0))
+
+    for at_zero in (0.0, 1.0):
+        claimed = np.where(x > 0, 1.0, 0.0)
+        claimed[x == 0] = at_zero
+        assert check_gradient(loss, [x], [claimed]).verdict is Verdict.INCONCLUSIVE
+    assert check_gradient(loss, [x + 0.25], [np.where(x + 0.25 > 0, 1.0, 0.0)]).passed
+    assert check_gradient(loss, [x + 0.25], [np.where(x + 0.25 > 0, 1.0, 0.5)]).verdict is Verdict.FAIL
+
+
+def test_richardson_differences_near_a_kink_do_not_fail_a_correct_gradient_nor_pass_a_wrong_one():
+    p = near_kink(make_problem(Architecture.build((20, 12, 5), hidden="relu"), m=8, seed=3), 1e-6)
+    reference = reference_loss(p)
+
+    def real_only(W1, W2):
+        return float(np.real(reference(W1, W2)))
+
+    right = truth(p)
+    for loss, method in ((real_only, "auto"), (reference, "richardson")):
+        assert check_gradient(loss, list(p.params.W), right, method=method).verdict is not Verdict.FAIL
+        wrong = [right[0] * 1.5, right[1]]
+        assert check_gradient(loss, list(p.params.W), wrong, method=method).verdict is not Verdict.PASS
+
+
+def test_a_loss_returning_a_python_complex_is_still_failed_and_located():
+    p = make_problem(Architecture.build((6, 5, 3), hidden="tanh"), m=4, seed=1)
+    reference = reference_loss(p)
+
+    def loss(W1, W2):
+        return complex(reference(W1, W2))
+
+    right = truth(p)
+    assert check_gradient(loss, list(p.params.W), right).passed
+    wrong = [right[0].copy(), right[1]]
+    wrong[0][2, 3] += 0.01
+    result = check_gradient(loss, list(p.params.W), wrong)
+    assert result.verdict is Verdict.FAIL and "dx0[2, 3] off by" in result.failures[0].note
+
+
+def test_a_loss_that_is_not_a_scalar_or_inputs_with_nothing_to_judge_are_said_plainly():
+    x = np.ones(4)
+    with pytest.raises(InvalidArgument, match="must return a scalar"):
+        check_gradient(lambda x: x * 2, [x], [2 * x])
+    assert check_gradient(lambda x: 0.0, [np.zeros(0)], [np.zeros(0)]).verdict is Verdict.INCONCLUSIVE
+
+
+def test_nan_or_infinite_gradient_entries_fail_and_are_named():
+    x = np.linspace(-1, 1, 10)
+    claimed = 2 * x
+    claimed[4] = np.nan
+    result = check_gradient(lambda x: np.sum(x * x), [x], [claimed])
+    assert result.verdict is Verdict.FAIL
+    assert "1 of its 10 entries are NaN or infinite, the first dx0[4]" in result.failures[0].note
+
+
+def test_a_floor_the_user_sets_does_not_loosen_the_rounding_each_entry_may_carry():
+    p = make_problem(Architecture.build((30, 20, 6), hidden="tanh"), m=12, seed=5)
+    wrong = [g.copy() for g in truth(p)]
+    wrong[0].flat[int(np.argmax(np.abs(wrong[0])))] *= 1 + 1e-4
+    with tolerances(floor=1e-5):
+        assert check_gradient(reference_loss(p), list(p.params.W), wrong).verdict is Verdict.FAIL

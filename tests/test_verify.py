@@ -351,3 +351,14 @@ def test_gradients_that_are_not_arrays_are_told_so_not_a_traceback():
     p = relu_net((4, 3, 2), m=3)
     with pytest.raises(InvalidArgument, match="yours W1 must be an array of numbers"):
         verify(p, {"W1": [[1.0, 2.0], [3.0]], "W2": correct(p)["W2"]})
+
+
+def test_a_tensor_no_direction_can_judge_is_judged_by_jax_as_well_by_default():
+    # every hidden unit sits exactly on ReLU's kink for every example: W1's directions would see nothing
+    arch = Architecture.build((3, 2, 2), hidden="relu")
+    W1 = np.array([[1.0, 2.0], [-1.0, -2.0], [0.0, 0.0]])
+    X = np.array([[0.5, 0.5, 1.0], [-1.0, -1.0, 2.0], [2.0, 2.0, -1.0]])
+    p = Problem(arch, mlp.Params((W1, np.array([[0.3, -0.2], [0.1, 0.4]])), (None, None)), X, np.array([0, 1, 1]))
+    result = verify(p, correct(p))
+    judged = [c.witnesses[1] for c in result.comparisons if c.tensor.split("·")[0] == "W1"]
+    assert judged == [CLOSED_FORM, JAX]

@@ -19,7 +19,7 @@ import numpy as np
 from gradcheck import adapters, finite_diff
 from gradcheck.checks.common import YOURS, mutation_records, where
 from gradcheck.checks.result import CheckResult
-from gradcheck.compare import USER, Comparison, Tolerance, compare, failed, tolerance_for
+from gradcheck.compare import Comparison, Tolerance, compare, failed, tolerance_for, user_rtol
 from gradcheck.localize import SPREAD, localize
 from gradcheck.precision import unit_roundoff
 from reference_mlp.validation import InvalidArgument, as_float_array, check_choice, check_positive_int
@@ -123,11 +123,10 @@ def check_gradient(
     if not named:
         raise InvalidArgument("inputs must hold at least one array to differentiate with respect to.")
     named = {n: as_float_array(f"input {n}", x).astype(np.float64) for n, x in named.items()}
+    # The gradients by name, each in the dtype it came in: its values tell the arithmetic behind it.
     claimed = adapters.as_gradients(gradients, list(named), what="gradients")
     if isinstance(claimed, str):
         raise InvalidArgument(f"{claimed} (one per input, in the order or with the names of inputs).")
-    raw = dict(zip(named, gradients.values() if isinstance(gradients, Mapping) else
-                   (gradients if isinstance(gradients, (list, tuple)) else [gradients])))
     calls = 0
 
     def f(*args: np.ndarray) -> Any:
@@ -136,28 +135,34 @@ def check_gradient(
         return loss(*args)
 
     ctx = dict(witnesses=(YOURS, FD_OF_LOSS), seed=seed, problem=", ".join(f"{n} {x.shape}" for n, x in named.items()))
-    f0 = float(np.real(f(*(x.copy() for x in named.values()))))
+    out = f(*(x.copy() for x in named.values()))
+    if np.ndim(out) != 0:
+        raise InvalidArgument(f"loss must return a scalar; it returned an array of shape {np.shape(out)}. "
+                              "Reduce it (e.g. .sum() or .mean()) inside the loss.")
+    f0 = float(np.real(out))
     if not math.isfinite(f0):
         raise InvalidArgument(f"loss must be finite at the inputs given to check its gradient; it returned {f0}.")
-    records = [failed(f"d{n}", claimed[n].shape, f"the gradient of {n} must have its shape {x.shape}; got "
-                      f"{claimed[n].shape}", **ctx) for n, x in named.items() if claimed[n].shape != x.shape]
-    judged = [n for n, x in named.items() if claimed[n].shape == x.shape]
-    if not judged:
+    records = [_unjudgeable(n, claimed[n], x.shape, ctx) for n, x in named.items()]
+    records = [r for r in records if r is not None]
+    judged = [n for n, x in named.items() if claimed[n].shape == x.shape and x.size and np.isfinite(claimed[n]).all()]
+    if not judged:  # nothing to judge along a direction: the records say why, or the check is INCONCLUSIVE
         return CheckResult(getattr(loss, "__name__", "loss"), "claimed gradient of a scalar loss", tuple(records), seed)
     joint = _Joint(f, named, judged)
-    g = _join({n: claimed[n] for n in judged})
+    g = _join({n: claimed[n].astype(np.float64) for n in judged})
     # Each entry of a correct g is off by its rounding, bounded as ENTRY_ULPS·u of max(|gⱼ|, floor·max|g|).
-    bound = _join({n: _rounding(claimed[n], raw[n]) for n in judged})
-    # The arithmetic behind g, read from the tensors that hold something: an all-zero tensor (a dead unit's
-    # gradient) is float32-representable and tells nothing about the precision the rest was computed in.
-    u = unit_roundoff([raw[n] for n in judged if np.any(claimed[n])])
+    bound = _join({n: _rounding(claimed[n]) for n in judged})
+    # The arithmetic behind each tensor, read from it; an all-zero tensor (a dead unit's gradient) tells nothing.
+    u = {n: unit_roundoff([claimed[n]]) if np.any(claimed[n]) else float(np.finfo(np.float64).eps) / 2 for n in judged}
     rng = np.random.default_rng(seed)
+    # Each entry moves by KINK_REACH units of its tensor's roundoff, relative to the entry or, for entries at or
+    # near 0 (an input on a kink itself), to 2⁻¹⁰ of its tensor's largest.
+    reach = _join({n: KINK_REACH * u[n] * _magnitude(named[n]) for n in judged})
     # In float64 only units exactly on a kink are in reach: one move and its opposite put each of them on the
     # other side in one of the two. Float32 rounding puts many units in reach, whose shares can cancel in
     # one grouping: four independent moves there, each putting every unit on an independent side.
     def draw() -> np.ndarray:
-        return KINK_REACH * u * joint.theta * rng.choice([-1.0, 1.0], size=g.size) * rng.uniform(0.5, 1.5, size=g.size)
-    if u > np.finfo(np.float64).eps:
+        return reach * rng.choice([-1.0, 1.0], size=g.size) * rng.uniform(0.5, 1.5, size=g.size)
+    if max(u.values()) > np.finfo(np.float64).eps:
         moves = [draw() for _ in range(4)]
     else:
         first = draw()
@@ -165,6 +170,8 @@ def check_gradient(
     label = f"d{judged[0]}" if len(judged) == 1 else f"d({', '.join(judged)})"
     chosen = "complex" if method == "auto" else method
     labelled = []
+    # All tensors share each direction, so its allowance holds every tensor's rounding: the check is as tight
+    # as the least precise gradient allows (a float32 one beside float64 ones loosens it for all of them).
     for k in range(directions):
         w = rng.choice([-1.0, 1.0], size=g.size) * rng.uniform(0.5, 1.5, size=g.size)
         products = g * w
@@ -185,8 +192,8 @@ def check_gradient(
                        seed, advice="check at inputs away from the kinks of your loss (where it is not differentiable)")
 
 
-# A relative move of every input entry by this many units of g's roundoff reaches every kink that the
-# rounding of g's own arithmetic could put on either side (pre-activations round by a few u, relative).
+# A relative move of every input entry by this many units of its gradient's roundoff reaches every kink that
+# the rounding of that arithmetic could put on either side (pre-activations round by a few u, relative).
 KINK_REACH = 64
 KINK_REASON = ("a kink of your loss lies within the rounding of your gradient's arithmetic at these inputs (the "
                "slope along this direction jumps just beside them), where any one-sided slope is right: this "
@@ -217,21 +224,41 @@ def _join(arrays: Mapping[str, np.ndarray]) -> np.ndarray:
     return np.concatenate([np.ravel(a) for a in arrays.values()])
 
 
-def _rounding(g: np.ndarray, raw: Any) -> np.ndarray:
+def _rounding(g: np.ndarray) -> np.ndarray:
     """A bound on each entry's rounding error in a correct g: ENTRY_ULPS·u of max(|gⱼ|, floor·max|g|), with
     compare's floor for g's precision; inside ``gradcheck.compare.tolerances(rtol=…)``, that rtol instead."""
-    u = unit_roundoff([raw])
+    u = unit_roundoff([g])
     tol = tolerance_for(np.float32 if u > np.finfo(np.float64).eps else np.float64)
-    per_entry = tol.rtol if tol.noise == USER else ENTRY_ULPS * u
-    return per_entry * np.maximum(np.abs(g), tol.floor * np.max(np.abs(g), initial=0.0))
+    per_entry = user_rtol() or ENTRY_ULPS * u
+    magnitude = np.abs(g.astype(np.float64))
+    return per_entry * np.maximum(magnitude, tol.floor * np.max(magnitude, initial=0.0))
+
+
+def _magnitude(x: np.ndarray) -> np.ndarray:
+    """|xⱼ|, or 2⁻¹⁰ of the largest |x| where that is more (1 where x is all zeros)."""
+    largest = float(np.max(np.abs(x), initial=0.0)) or 1.0
+    return np.maximum(np.abs(x), 2.0**-10 * largest)
+
+
+def _unjudgeable(name: str, g: np.ndarray, shape: tuple[int, ...], ctx: Mapping[str, Any]) -> Comparison | None:
+    """The failure of a gradient no direction can judge (wrong shape, NaN or infinite entries), or None."""
+    if g.shape != shape:
+        return failed(f"d{name}", g.shape, f"the gradient of {name} must have its shape {shape}; got {g.shape}", **ctx)
+    bad = ~np.isfinite(g)
+    if bad.any():
+        first = ", ".join(map(str, np.unravel_index(int(np.argmax(bad)), shape)))
+        return failed(f"d{name}", shape, f"{int(bad.sum())} of its {g.size} entries are NaN or infinite, the first "
+                      f"d{name}[{first}] = {g[np.unravel_index(int(np.argmax(bad)), shape)]}", **ctx)
+    return None
 
 
 def _derivative(phi: _Joint, x: np.ndarray, w: np.ndarray, method: str, fallback: bool,
                 f0: float) -> tuple[finite_diff.Directional, str]:
-    """∇φ·w by ``method``, or by Richardson (its truncation counted) when φ refuses complex input and
-    ``fallback`` allows it."""
+    """∇φ·w by ``method``, or by Richardson when φ refuses complex input and ``fallback`` allows it. Richardson
+    counts its truncation and tells a kink within its step from φ alone (not checkable there)."""
     try:
-        return finite_diff.directional(phi, x, w, method=method, f0=f0, truncation=method == "richardson"), method
+        return finite_diff.directional(phi, x, w, method=method, f0=f0, truncation=method == "richardson",
+                                       find_kinks=method == "richardson"), method
     except InvalidArgument:  # φ drops or refuses the imaginary part
         if method != "complex" or not fallback:
             raise
@@ -264,6 +291,6 @@ def _located(phi: _Joint, g: np.ndarray, bound: np.ndarray, seed: int) -> str:
     try:
         with np.errstate(all="ignore"):
             found = localize(phi, phi.theta, g, seed=seed, entry_error=bound, noise_factor=NOISE_FACTOR)
-    except InvalidArgument as exc:
-        return f"locating the wrong entries failed: {exc}"
+    except Exception as exc:  # the loss misbehaving under the extra steps: the failure stands, unlocated
+        return f"locating the wrong entries failed: {adapters.describe_exception(exc)}"
     return where(lambda index: phi.entry(index[0]), found)
