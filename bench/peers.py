@@ -30,6 +30,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
 import pathlib
 import re
 import statistics
@@ -54,6 +55,9 @@ from reference_mlp import mlp
 from reference_mlp.mlp import Architecture, Params
 
 HERE = pathlib.Path(__file__).resolve().parent
+# torch's OpenMP threads spin for a while after each call by default, holding the cores from whatever runs
+# next in this process; asleep when idle, they slow only torch itself (set before torch is first imported).
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 SIZES = {  # name: (m, widths)
     "small 8×20-16-5": (8, (20, 16, 5)),
     "medium 32×100-64-10": (32, (100, 64, 10)),

@@ -37,7 +37,7 @@ from typing import Any, Mapping
 import numpy as np
 
 from gradcheck import equations, network_fd, oracle
-from gradcheck.compare import Comparison, Tolerance, Verdict, compare, failed, tolerance_for
+from gradcheck.compare import CHUNK, Comparison, Tolerance, Verdict, compare, failed, tolerance_for
 from gradcheck.finite_diff import METHODS
 from gradcheck.precision import unit_roundoff
 from gradcheck.witnesses import CLOSED_FORM, FD, JAX, Problem
@@ -245,7 +245,7 @@ def _directional(p: Problem, name: str, given: Any, rng: np.random.Generator, di
         projected = np.sum((a @ given) * b, axis=1)  # aₖᵀ(yours)bₖ
         # Σᵢⱼ|aᵢ||yoursᵢⱼ||bⱼ| = |a|ᵀ|yours||b|: one more matrix-vector product, and exactly the scale
         # the entrywise rule allows (each entry off by rtol·|yoursᵢⱼ|), not the √P-looser Cauchy–Schwarz bound.
-        magnitude = np.sum((np.abs(a) @ np.abs(given)) * np.abs(b), axis=1)
+        magnitude = np.sum(_abs_product(np.abs(a), given) * np.abs(b), axis=1)
     else:
         vs = [a if b is None else np.outer(a, b) for a, b in draws]
         vs = [v if skip is None else np.where(skip, 0.0, v) for v in vs]
@@ -259,6 +259,17 @@ def _directional(p: Problem, name: str, given: Any, rng: np.random.Generator, di
     return [compare(float(value), e.value if e.checkable else np.nan, tensor=label, witnesses=(YOURS, FD), tolerance=tol,
                     uncertainty=np.asarray(tol.rtol * size + e.error), not_checkable_reason=e.reason, **context)
             for label, e, value, size in zip(labels, estimates, projected, magnitude)]
+
+
+def _abs_product(left: np.ndarray, matrix: np.ndarray) -> np.ndarray:
+    """``left @ |matrix|``, a block of rows at a time through one small buffer: no copy of |matrix| as a whole."""
+    rows = max(1, CHUNK // max(matrix.shape[1], 1))
+    buffer = np.empty((min(rows, matrix.shape[0]), matrix.shape[1]))
+    out = np.zeros((left.shape[0], matrix.shape[1]))
+    for start in range(0, matrix.shape[0], rows):
+        block = np.abs(matrix[start:start + rows], out=buffer[:min(rows, matrix.shape[0] - start)])
+        out += left[:, start:start + rows] @ block
+    return out
 
 
 @dataclass(frozen=True)
