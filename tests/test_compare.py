@@ -173,3 +173,26 @@ def test_the_largest_uncertainty_added_is_recorded_as_the_allowance():
     spread[1, 1] = 3e-7
     assert compare(EXPECTED, EXPECTED, tensor="W1", uncertainty=spread).allowance == 3e-7
     assert compare(EXPECTED, EXPECTED, tensor="W1").allowance == 0.0
+
+
+@pytest.mark.parametrize("case", ["passing", "zeros", "one entry off", "nan", "infinite", "float32"])
+def test_a_large_tensor_compared_in_chunks_gives_the_record_of_the_whole_comparison(case, monkeypatch):
+    from gradcheck import compare as module
+
+    rng = np.random.default_rng(7)
+    expected = rng.standard_normal((300, 70))  # 21,000 entries: several chunks and a partial one
+    expected[4, 5] = 0.0
+    actual = expected * (1 + rng.uniform(-1e-12, 1e-12, expected.shape))
+    if case == "zeros":
+        expected, actual = np.zeros_like(expected), np.zeros_like(expected)
+    elif case == "one entry off":
+        actual[200, 3] *= 1 + 1e-6
+    elif case in ("nan", "infinite"):
+        actual[150, 60] = np.nan if case == "nan" else np.inf
+    elif case == "float32":
+        actual = expected.astype(np.float32)
+    chunked = compare(actual, expected, tensor="W1")
+    monkeypatch.setattr(module, "CHUNK", 10**9)
+    whole = compare(actual, expected, tensor="W1")
+    assert repr(chunked) == repr(whole)
+    assert chunked.verdict is (Verdict.PASS if case in ("passing", "zeros", "float32") else Verdict.FAIL)
