@@ -9,9 +9,10 @@ parameters, ``verify`` checks
    directions per tensor against finite differences of the forward pass
    (``network_fd``): the witness that needs no derivative at all;
 3. every entry against JAX autodiff in float64, one compiled call: under the
-   default ``witness="auto"`` only for the tensors the closed form rejects, so a
-   failure is confirmed by autodiff and a pass costs no JAX at all;
-   ``witness="all"`` asks JAX about every tensor of every call.
+   default ``witness="auto"`` only for the tensors the closed form rejects (so a
+   failure is confirmed by autodiff) and those no direction can judge (so a pass
+   is still backed by two witnesses); a pass the directions back costs no JAX
+   at all. ``witness="all"`` asks JAX about every tensor of every call.
 
 Cost on the MNIST-sized net is a handful of forward passes, against the 2P
 loss evaluations of a per-entry check (``bench/peers.py`` counts both).

@@ -149,10 +149,10 @@ def check_gradient(
         return CheckResult(getattr(loss, "__name__", "loss"), "claimed gradient of a scalar loss", tuple(records), seed)
     joint = _Joint(f, named, judged)
     g = _join({n: claimed[n].astype(np.float64) for n in judged})
-    # Each entry of a correct g is off by its rounding, bounded as ENTRY_ULPS·u of max(|gⱼ|, floor·max|g|).
-    bound = _join({n: _rounding(claimed[n]) for n in judged})
     # The arithmetic behind each tensor, read from it; an all-zero tensor (a dead unit's gradient) tells nothing.
     u = {n: unit_roundoff([claimed[n]]) if np.any(claimed[n]) else float(np.finfo(np.float64).eps) / 2 for n in judged}
+    # Each entry of a correct g is off by its rounding, bounded as ENTRY_ULPS·u of max(|gⱼ|, floor·max|g|).
+    bound = _join({n: _rounding(claimed[n], u[n]) for n in judged})
     rng = np.random.default_rng(seed)
     # Each entry moves by KINK_REACH units of its tensor's roundoff, relative to the entry or, for entries at or
     # near 0 (an input on a kink itself), to 2⁻¹⁰ of its tensor's largest.
@@ -224,10 +224,10 @@ def _join(arrays: Mapping[str, np.ndarray]) -> np.ndarray:
     return np.concatenate([np.ravel(a) for a in arrays.values()])
 
 
-def _rounding(g: np.ndarray) -> np.ndarray:
-    """A bound on each entry's rounding error in a correct g: ENTRY_ULPS·u of max(|gⱼ|, floor·max|g|), with
-    compare's floor for g's precision; inside ``gradcheck.compare.tolerances(rtol=…)``, that rtol instead."""
-    u = unit_roundoff([g])
+def _rounding(g: np.ndarray, u: float) -> np.ndarray:
+    """A bound on each entry's rounding error in a correct g computed in unit roundoff u: ENTRY_ULPS·u of
+    max(|gⱼ|, floor·max|g|), with compare's floor for that precision; inside
+    ``gradcheck.compare.tolerances(rtol=…)``, that rtol instead of ENTRY_ULPS·u."""
     tol = tolerance_for(np.float32 if u > np.finfo(np.float64).eps else np.float64)
     per_entry = user_rtol() or ENTRY_ULPS * u
     magnitude = np.abs(g.astype(np.float64))
@@ -246,9 +246,9 @@ def _unjudgeable(name: str, g: np.ndarray, shape: tuple[int, ...], ctx: Mapping[
         return failed(f"d{name}", g.shape, f"the gradient of {name} must have its shape {shape}; got {g.shape}", **ctx)
     bad = ~np.isfinite(g)
     if bad.any():
-        first = ", ".join(map(str, np.unravel_index(int(np.argmax(bad)), shape)))
+        first = np.unravel_index(int(np.argmax(bad)), shape)
         return failed(f"d{name}", shape, f"{int(bad.sum())} of its {g.size} entries are NaN or infinite, the first "
-                      f"d{name}[{first}] = {g[np.unravel_index(int(np.argmax(bad)), shape)]}", **ctx)
+                      f"d{name}[{', '.join(map(str, first))}] = {g[first]}", **ctx)
     return None
 
 
