@@ -22,6 +22,8 @@ from typing import Any, Iterator
 import numpy as np
 
 from gradcheck.equations import Equation
+from gradcheck.error_map import ErrorMap
+from gradcheck.error_map import of as error_map_of
 from reference_mlp.validation import InvalidArgument
 
 
@@ -148,6 +150,7 @@ class Comparison:
     finding: str | None = None  # STABILITY or BEYOND: judged apart from the gradients (see checks.result.settle)
     bounded: int = 0  # entries judged against the interval a kink leaves open instead of one value
     nonfinite_entries: int = 0  # entries of the actual tensor that are NaN or infinite
+    error_map: ErrorMap | None = None  # where the entries disagree (kept when some entry failed or was not judged)
 
     @property
     def nonfinite(self) -> bool:
@@ -281,7 +284,7 @@ def compare(
             rel_err[nonfinite] = np.inf
         max_abs_err = _max(rel_err, mask)
         np.divide(rel_err, denom, out=rel_err)  # now |a − b| / max(|b|, floor·scale)
-    extra, closest = 0.0, None
+    extra, closest, picture = 0.0, None, None
     if uncertainty is None and mask is True and nonfinite is None:
         # Without an uncertainty, |a − b| ≤ rtol·denom is rel_err ≤ rtol: one argmax settles a passing tensor.
         closest = int(np.argmax(rel_err))
@@ -304,6 +307,12 @@ def compare(
                 bad &= mask
         mismatches = int(np.count_nonzero(bad))
         order = _worst(rel_err, bad, worst) if mismatches else _closest(rel_err, mask, checked)
+        if b.ndim and b.size > 1:
+            with np.errstate(invalid="ignore", divide="ignore"):
+                ratio = abs_err / allowed  # allowed > 0: rtol > 0 and denom > 0
+            if mask is not True:
+                ratio[~mask] = np.nan
+            picture = error_map_of(ratio, b64, a64)
     entries = tuple(
         Entry(tuple(int(i) for i in np.unravel_index(k, b.shape)), float(a64.flat[k]), float(b64.flat[k]),
               float(rel_err.flat[k] * denom.flat[k]), float(rel_err.flat[k]))
@@ -321,6 +330,7 @@ def compare(
         allowance=extra,
         note=f"{n_nonfinite} entr{'y is' if n_nonfinite == 1 else 'ies are'} {NONFINITE}" if n_nonfinite else None,
         nonfinite_entries=n_nonfinite,
+        error_map=picture,
     )
 
 

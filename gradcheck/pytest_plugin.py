@@ -126,17 +126,24 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
         f"{len(results)} checks run ({comparisons} comparisons): {len(results) - failed - undecided} passed, "
         f"{failed} failed, {undecided} inconclusive; seed {state.session['seed']}"
     )
-    if state.session["report"]:
-        terminalreporter.write_line(f"report written to {state.session['report']}")
+    for output in ("report", "html"):
+        if state.session[output]:
+            terminalreporter.write_line(f"{output} written to {state.session[output]}")
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     state = session.config.stash.get(STATE, None)
-    if state is None or not state.session["report"]:
+    if state is None:
         return
-    from gradcheck.report import write_report
+    if state.session["report"]:
+        from gradcheck.report import write_report
 
-    write_report(state.session["report"], state.results, state.session)
+        write_report(state.session["report"], state.results, state.session)
+    if state.session["html"]:
+        from gradcheck import html
+
+        html.write(state.session["html"], state.results, title=f"pytest, seed {state.session['seed']}",
+                   replay=lambda test, result: f"pytest '{test}' --gradcheck-seed={result.seed}")
 
 
 class Gradcheck:
@@ -147,7 +154,7 @@ class Gradcheck:
     """
 
     def __init__(self, settings: dict[str, Any]):
-        self.settings = {k: v for k, v in settings.items() if k != "report"}
+        self.settings = {k: v for k, v in settings.items() if k not in gc_settings.OUTPUTS}
 
     def _run(self, name: str) -> Callable[..., Any]:
         def call(*args: Any, **options: Any) -> Any:

@@ -13,6 +13,7 @@ from typing import Iterable, Sequence
 import numpy as np
 
 from gradcheck.compare import Comparison, Verdict
+from gradcheck.settings import OUTPUTS
 
 
 def _g(value: float) -> str:
@@ -117,6 +118,7 @@ def to_dict(c: Comparison) -> dict:
         "diagnosis": c.diagnosis,
         "bug": c.bug,
         "finding": c.finding,
+        "error_map": None if c.error_map is None else c.error_map.to_dict(),
     }
 
 
@@ -127,7 +129,7 @@ def write_report(path: str, checks: Sequence[tuple[str, object]], settings: dict
     results = [result for _, result in checks]
     document = {
         "format": "gradcheck-report/1",
-        "settings": {k: v for k, v in settings.items() if k != "report"},
+        "settings": {k: v for k, v in settings.items() if k not in OUTPUTS},
         "summary": {"checks": len(results), "passed": sum(r.passed for r in results),
                     "failed": sum(r.verdict.value == "fail" for r in results),
                     "inconclusive": sum(r.verdict.value == "inconclusive" for r in results)},

@@ -65,6 +65,21 @@ def _choice(*choices: str) -> Callable[[Any], str]:
     return parse
 
 
+def _output(value: Any) -> str:
+    """A file to write: "-" (standard output), or a path whose folder exists and that is not a folder itself."""
+    import os
+
+    path = str(value)
+    if path == "-":
+        return path
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise ValueError(f"the folder {folder} does not exist (create it first, or give a path in an existing folder)")
+    if os.path.isdir(path):
+        raise ValueError("it is a folder; give a file name inside it")
+    return path
+
+
 @dataclass(frozen=True)
 class Setting:
     """One knob: its name, how to read it, its default and what it does."""
@@ -94,10 +109,14 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("require_stability", _boolean, False,
             "fail code whose softmax overflows to NaN or inf on logits near 1000 (by default a warning: DLSys hw0 "
             "allows a direct softmax)", "{true,false}", flag=True),
-    Setting("report", str, None, "write every check as JSON to this file", "PATH", in_marker=False),
+    Setting("report", _output, None, "write every check as JSON to this file (- for standard output)", "PATH",
+            in_marker=False),
+    Setting("html", _output, None, "write every check as one self-contained HTML report (error heatmaps, worst entries, "
+            "probable causes) to this file", "PATH", in_marker=False),
 )
 BY_NAME: dict[str, Setting] = {s.name: s for s in SETTINGS}
 MARKER_KEYS: tuple[str, ...] = tuple(s.name for s in SETTINGS if s.in_marker)
+OUTPUTS: tuple[str, ...] = tuple(s.name for s in SETTINGS if not s.in_marker)  # where reports go, not how to check
 
 
 def parse(name: str, value: Any, source: str) -> Any:

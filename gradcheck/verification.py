@@ -92,6 +92,48 @@ class Verification:
         exact = JAX if self.witness == "jax" else CLOSED_FORM
         return sum(c.not_checkable for c in self.comparisons if c.witnesses[1] == exact)
 
+    def headline(self) -> str:
+        """One line: ``verify: FAIL, 2 of 8 comparisons failed (784-128-10 relu, …)``."""
+        where = f"({self.problem.describe()}, seed {self.problem.seed})"
+        n = len(self.comparisons)
+        if self.verdict is Verdict.FAIL:
+            return f"verify: FAIL, {len(self.failures)} of {n} comparisons failed {where}"
+        if self.verdict is Verdict.INCONCLUSIVE:
+            k = sum(c.verdict is Verdict.INCONCLUSIVE for c in self.comparisons)
+            return f"verify: INCONCLUSIVE, {k} of {n} comparisons could not judge enough entries {where}"
+        return f"verify: PASS, all {n} comparisons agree {where}"
+
+    def render(self, *, verbose: bool = False) -> str:
+        """The headline, one summary line per comparison, then every failing or undecided one in full."""
+        from gradcheck.report import render, summary
+
+        shown = self.comparisons if verbose else tuple(c for c in self.comparisons if not c.passed)
+        return "\n\n".join(["\n".join([self.headline(), *(f"  {summary(c)}" for c in self.comparisons)]),
+                            *(render(c) for c in shown)])
+
+    def __str__(self) -> str:
+        return self.render()
+
+    def __repr__(self) -> str:  # the problem's arrays would make the default repr pages long
+        return f"<Verification {self.headline()}>"
+
+    def _repr_html_(self) -> str:
+        """The HTML report, shown inline by Jupyter."""
+        from gradcheck import html
+
+        return html.fragment([("verify", self)])
+
+    def raise_if_failed(self) -> "Verification":
+        """Raise ``GradientMismatch`` if any tensor failed, ``Inconclusive`` if one could not be judged; else self."""
+        __tracebackhide__ = True
+        from gradcheck.checks.result import GradientMismatch, Inconclusive
+
+        if self.verdict is Verdict.FAIL:
+            raise GradientMismatch(self.render())
+        if self.verdict is Verdict.INCONCLUSIVE:
+            raise Inconclusive(self.render())
+        return self
+
 
 def verify(
     problem: Problem,

@@ -16,7 +16,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Callable
 
-from gradcheck.grader.grade import Grade
+from gradcheck.grader.grade import Grade, Graded
 
 
 def _header(grade: Grade) -> str:
@@ -43,8 +43,20 @@ def gradescope(grade: Grade) -> str:
         "tests": [{
             "name": g.check.name, "number": str(g.number), "score": round(g.score, 4), "max_score": g.check.weight,
             "status": g.status, "output": g.output, "visibility": g.check.visibility,
+            "extra_data": _staff_data(g),
         } for g in grade.checks],
     }, indent=2, ensure_ascii=False)
+
+
+def _staff_data(g: Graded) -> dict:
+    """What the class dashboard reads of a check: its verdict, the mistakes diagnosed, its time, a grader fault."""
+    from gradcheck.diagnose import CATALOG
+
+    failures = () if g.result is None else g.result.failures
+    bugs = dict.fromkeys((c.bug, CATALOG[c.bug].cause if c.bug in CATALOG else c.diagnosis or c.bug)
+                         for c in failures if c.bug)
+    return {"verdict": "inconclusive" if g.inconclusive else "pass" if g.status == "passed" else "fail",
+            "diagnoses": [list(b) for b in bugs], "seconds": round(g.seconds, 3), "grader_error": g.grader_error}
 
 
 def prairielearn(grade: Grade) -> str:

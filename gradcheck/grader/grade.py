@@ -165,13 +165,21 @@ def grade_check(submission: Path, spec: Spec, check: CheckSpec, number: int, lay
         text = ("Activations your code declined count as failures when grading:\n"
                 + "\n".join(f"  {u}" for u in result.unsupported) + "\n\n" + text)
     return Graded(check, number, score, status, _student_text(text, secrets), time.monotonic() - start,
-                  _hidden_seeds(result), inconclusive=result.inconclusive)
+                  _hidden_seeds(result, secrets), inconclusive=result.inconclusive)
 
 
-def _hidden_seeds(result: CheckResult) -> CheckResult:
-    """The result with every seed removed, so that no output lets anyone replay the hidden inputs."""
-    return dataclasses.replace(result, seed=None, comparisons=tuple(dataclasses.replace(c, seed=None) for c in result.comparisons),
-                               warnings=tuple(dataclasses.replace(c, seed=None) for c in result.warnings))
+def _hidden_seeds(result: CheckResult, secrets: Sequence[int]) -> CheckResult:
+    """The result with every seed removed, from its fields and from its text, so that no output (the JSON
+    results, the HTML report) lets anyone replay the hidden inputs."""
+    def scrubbed(c):
+        return dataclasses.replace(c, seed=None, **{field: _student_text(getattr(c, field), secrets)
+                                                    for field in ("problem", "note", "diagnosis") if getattr(c, field)})
+
+    return dataclasses.replace(result, seed=None, comparisons=tuple(scrubbed(c) for c in result.comparisons),
+                               warnings=tuple(scrubbed(c) for c in result.warnings),
+                               advice=_student_text(result.advice, secrets),
+                               unsupported=tuple(_student_text(u, secrets) for u in result.unsupported),
+                               precision=result.precision and _student_text(result.precision, secrets))
 
 
 def grade(submission: Path, spec: Spec, *, layer: str | None = None, hide: Sequence[Path] = (),
