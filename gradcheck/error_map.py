@@ -9,9 +9,9 @@ that shape at a bounded size:
   |a − b| / allowed (above 1 is a mismatch), as log₁₀, max-pooled over blocks
   of entries so that no side exceeds ``MAX_SIDE`` cells. A block where no
   entry could be judged is None.
-- ``pairs``: (expected, actual) for a sample of entries, the worst first, so a
-  sign flip shows as actual = −expected and a scale error as a line of another
-  slope.
+- ``pairs``: (expected, actual, wrong) for a sample of entries, the worst
+  first: a sign flip shows as actual = −expected, a scale error as a line of
+  another slope, and wrong entries are marked even where the error is small.
 
 Rows and columns are the tensor's own for a vector or a matrix; a tensor of
 more dimensions keeps its last as columns and stacks the others as rows,
@@ -39,7 +39,7 @@ class ErrorMap:
     block: tuple[int, int]  # entries of the (laid-out) tensor per cell: rows, columns
     shape: tuple[int, int]  # the laid-out tensor: rows, columns (before pooling)
     tiles: int = 1  # conv filters: the rows are this many tiles of shape[0] // tiles rows each
-    pairs: tuple[tuple[float, float], ...] = ()  # (expected, actual), the worst entries first
+    pairs: tuple[tuple[float, float, bool], ...] = ()  # (expected, actual, wrong), the worst entries first
 
     @property
     def worst(self) -> float | None:
@@ -92,8 +92,8 @@ def _pool(matrix: np.ndarray, step_r: int, step_c: int) -> np.ndarray:
     return np.where(empty, np.nan, worst)
 
 
-def _pairs(ratio: np.ndarray, expected: np.ndarray, actual: np.ndarray) -> tuple[tuple[float, float], ...]:
-    """(expected, actual) of the worst entries and of evenly spaced others, at most MAX_PAIRS, finite only."""
+def _pairs(ratio: np.ndarray, expected: np.ndarray, actual: np.ndarray) -> tuple[tuple[float, float, bool], ...]:
+    """(expected, actual, wrong) of the worst entries and of evenly spaced others, at most MAX_PAIRS, finite only."""
     flat = ratio.reshape(-1)
     finite = np.flatnonzero(np.isfinite(expected.reshape(-1)) & np.isfinite(actual.reshape(-1)))
     if finite.size == 0:
@@ -104,4 +104,4 @@ def _pairs(ratio: np.ndarray, expected: np.ndarray, actual: np.ndarray) -> tuple
     spread = finite[np.linspace(0, finite.size - 1, min(finite.size, MAX_PAIRS - worst.size)).astype(np.intp)]
     chosen = list(dict.fromkeys([*worst.tolist(), *spread.tolist()]))
     e, a = expected.reshape(-1), actual.reshape(-1)
-    return tuple((float(f"{e[k]:.6g}"), float(f"{a[k]:.6g}")) for k in chosen)
+    return tuple((float(f"{e[k]:.6g}"), float(f"{a[k]:.6g}"), bool(flat[k] > 1)) for k in chosen)

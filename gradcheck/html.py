@@ -62,12 +62,13 @@ def _card(c: Comparison) -> dict:
 
 def _check(test: str, result: Any, replay: Replay | None) -> dict:
     """What the page shows of one check (a ``CheckResult`` or a ``Verification``)."""
-    shown, keys = [], set()
+    from gradcheck.report import mistake
+
+    same: dict[tuple, list[Comparison]] = {}
     for c in result.comparisons:  # a failure repeated across cases with the same diagnosis is drawn once
-        key = (c.tensor.split("·")[0], c.bug, c.note is not None, c.verdict)
-        if c.verdict is not Verdict.PASS and key not in keys:
-            keys.add(key)
-            shown.append(_card(c))
+        if c.verdict is not Verdict.PASS:
+            same.setdefault(mistake(c), []).append(c)
+    shown = [_card(max(records, key=_telling)) for records in same.values()]
     functions = result.functions() if hasattr(result, "functions") else ()
     return {
         "test": test, "verdict": result.verdict.value, "headline": result.headline(),
@@ -77,6 +78,15 @@ def _check(test: str, result: Any, replay: Replay | None) -> dict:
         "cards": shown, "agreeing": [_card_line(c) for c in result.comparisons if c.verdict is Verdict.PASS],
         "replay": replay(test, result) if replay else None,
     }
+
+
+def _telling(c: Comparison) -> tuple[bool, bool, int]:
+    """How much a record's picture tells: first one where some entries agree and others do not (a row, a
+    column, a block), then any picture, then the largest; ties go to the first record."""
+    if c.error_map is None:
+        return False, False, 0
+    values = [v for row in c.error_map.cells for v in row if v is not None]
+    return any(v > 0 for v in values) and any(v <= 0 for v in values), True, c.size
 
 
 def _card_line(c: Comparison) -> dict:
@@ -141,9 +151,12 @@ def dashboard(rows: Sequence[dict], *, assignment: str, checks: Sequence[str], m
                       "percent": round(100 * sum(outcomes) / len(outcomes)) if outcomes else 0})
     found: dict[tuple[str, str], list[str]] = {}
     for r in graded:
+        mistakes = {}  # each mistake counts once per submission, however many of its checks show it
         for check, outcome in r["checks"].items():
-            for bug, cause in outcome["diagnoses"]:
-                found.setdefault((bug, cause), []).append(r["name"])
+            unknown = [] if outcome["passed"] else [("unknown", f"{check}: failed, cause not diagnosed (see the reports)")]
+            mistakes.update(dict.fromkeys(outcome["diagnoses"] or unknown))
+        for key in mistakes:
+            found.setdefault(key, []).append(r["name"])
     links = {r["name"]: r["report"] for r in rows}
     diagnoses = sorted(({"bug": bug, "cause": cause, "count": len(names),
                          "examples": [{"name": n, "report": links[n]} for n in names[:5]]}

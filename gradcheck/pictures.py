@@ -4,8 +4,9 @@
   cell coloured by its entries' worst error as a multiple of the error allowed:
   greys up to the allowance, reds beyond it, violet where no entry could be
   judged; conv weights as one tile per filter.
-- :func:`scatter`: your value against the expected one for a sample of
-  entries; a correct tensor lies on the diagonal, a sign flip on the other one.
+- :func:`scatter`: your error (yours − expected) against the expected value
+  for a sample of entries, the wrong ones in red: a correct tensor lies on the
+  zero line, a sign flip on a line of slope −2, a factor k on slope k − 1.
 - :func:`histogram`: a class's scores.
 
 matplotlib is imported only when a picture is drawn: a check that writes no
@@ -48,7 +49,7 @@ def _colours(top: float) -> tuple[Any, Any]:
     from matplotlib.colors import LinearSegmentedColormap, TwoSlopeNorm
 
     plt = _pyplot()
-    greys = plt.get_cmap("Greys")(np.linspace(0.05, 0.35, 128))
+    greys = plt.get_cmap("Greys")(np.linspace(0.15, 0.45, 128))  # visibly grey against the white page
     reds = plt.get_cmap("Reds")(np.linspace(0.3, 1.0, 128))
     cmap = LinearSegmentedColormap.from_list("gradcheck_error", np.vstack([greys, reds])).with_extremes(bad=NOT_JUDGED)
     return cmap, TwoSlopeNorm(vmin=LOG_RANGE[0], vcenter=0.0, vmax=max(top, 1.0))
@@ -83,13 +84,20 @@ def heatmap(picture: ErrorMap, tensor: str) -> str:
             axes.set_yticks([])
     mappable = plt.cm.ScalarMappable(norm=norm, cmap=cmap)
     bar = figure.colorbar(mappable, ax=axes, fraction=0.046, pad=0.04)
-    ticks = list(range(int(LOG_RANGE[0]), int(math.floor(norm.vmax)) + 1, 2 if norm.vmax > 4 else 1))  # within the bar
+    step = 1 if norm.vmax <= 4 else 2 if norm.vmax <= 8 else 4
+    ticks = list(range(int(LOG_RANGE[0]), int(math.floor(norm.vmax)) + 1, step))  # within the bar, or it breaks
     bar.set_ticks(ticks)
-    bar.set_ticklabels([f"{10.0 ** t:g}×" for t in ticks])
-    bar.set_label("error / allowed (above 1× is wrong)")
+    bar.set_ticklabels([_power(t) for t in ticks])
+    bar.set_label("error / allowed\n(above 1× is wrong)", fontsize=8)
+    bar.ax.tick_params(labelsize=7)
     pooled = "" if picture.block == (1, 1) else f" (each cell the worst of {picture.block[0]} × {picture.block[1]} entries)"
-    axes.set_title(f"{tensor}: where it is wrong{pooled}", fontsize=10)
+    axes.set_title(f"{tensor}: where it is wrong{pooled}", fontsize=10, parse_math=False)
     return _encoded(figure)
+
+
+def _power(exponent: int) -> str:
+    """``10⁻⁴×``, ``1×``, ``10⁶×``: every tick in one form."""
+    return "1×" if exponent == 0 else "10" + str(exponent).translate(str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")) + "×"
 
 
 def _tiled(cells: np.ndarray, tiles: int, cmap: Any, norm: Any) -> tuple[np.ndarray, int]:
@@ -108,25 +116,26 @@ def _tiled(cells: np.ndarray, tiles: int, cmap: Any, norm: Any) -> tuple[np.ndar
 
 
 def _size(rows: int, cols: int) -> tuple[float, float]:
-    """Inches for a map of rows × cols cells: about 6 wide, as tall as its shape asks within limits."""
+    """Inches for a map of rows × cols cells: about 6 wide, as tall as its shape asks within limits (a vector's
+    one row still leaves its colour bar room for its labels)."""
     aspect = rows / max(cols, 1)
-    return 6.5, min(6.0, max(1.2, 5.0 * aspect))
+    return 6.5, min(6.0, max(2.4, 5.0 * aspect))
 
 
 def scatter(picture: ErrorMap, tensor: str, witnesses: tuple[str, str]) -> str:
-    """Yours against the expected value, for the sample of entries the map keeps, as a PNG data URI."""
+    """Your error against the expected value, for the sample of entries the map keeps, as a PNG data URI."""
     plt = _pyplot()
-    expected, actual = (np.array(side, dtype=float) for side in zip(*picture.pairs))
-    figure, axes = plt.subplots(figsize=(3.6, 3.4))
-    lo, hi = float(min(expected.min(), actual.min())), float(max(expected.max(), actual.max()))
-    span = (hi - lo) or 1.0
-    line = np.array([lo - 0.05 * span, hi + 0.05 * span])
-    axes.plot(line, line, color="#777777", linewidth=1, linestyle="--", label=f"{witnesses[0]} = {witnesses[1]}")
-    axes.scatter(expected, actual, s=9, color="#c62828", alpha=0.7, linewidths=0)
-    axes.set_xlabel(witnesses[1])
-    axes.set_ylabel(witnesses[0])
-    axes.set_title(f"{tensor}: {witnesses[0]} against {witnesses[1]}", fontsize=9)
-    axes.legend(loc="upper left", fontsize=7, frameon=False)
+    expected, actual, wrong = (np.array(side, dtype=float) for side in zip(*picture.pairs))
+    error, wrong = actual - expected, wrong.astype(bool)
+    figure, axes = plt.subplots(figsize=(3.8, 3.4))
+    axes.axhline(0.0, color="#777777", linewidth=1, linestyle="--", label=f"{witnesses[0]} = {witnesses[1]}")
+    axes.scatter(expected[~wrong], error[~wrong], s=9, color="#8c959f", linewidths=0, label="agrees")
+    axes.scatter(expected[wrong], error[wrong], s=11, color="#c62828", linewidths=0, label="wrong")
+    axes.set_xlabel(witnesses[1], parse_math=False)
+    axes.set_ylabel(f"{witnesses[0]} − {witnesses[1]}", parse_math=False)
+    axes.set_title(f"{tensor}: the error of each entry", fontsize=9, parse_math=False)
+    axes.ticklabel_format(axis="y", style="sci", scilimits=(-3, 3))
+    axes.legend(loc="best", fontsize=7, frameon=False)
     return _encoded(figure)
 
 

@@ -41,6 +41,12 @@ def _worst_entries(c: Comparison) -> list[str]:
     return ["    " + line for line in table(header, rows, right=[False, True, True, True, True]).splitlines()]
 
 
+def mistake(c: Comparison) -> tuple:
+    """What makes two records the same mistake, shown in full once: the tensor (its checks along random
+    directions, ``W1·v1``, fold into it), the diagnosis, whether it could be compared at all, the verdict."""
+    return (c.tensor.split("·")[0], c.bug, c.note is not None, c.verdict)
+
+
 def render(c: Comparison) -> str:
     """The full text of one comparison, from its summary line to its worst entries."""
     lines = [summary(c)]

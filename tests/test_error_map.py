@@ -45,15 +45,17 @@ def test_a_single_wrong_entry_of_a_large_matrix_survives_pooling():
     assert m.shape == (784, 128) and m.block == (7, 1) and len(m.cells) == 112
     wrong = np.argwhere(cells(record) > 0)
     assert wrong.tolist() == [[517 // 7, 99]]
-    assert m.pairs[0] == (float(f"{truth[517, 99]:.6g}"), float(f"{yours[517, 99]:.6g}"))  # the worst entry first
+    assert m.pairs[0] == (float(f"{truth[517, 99]:.6g}"), float(f"{yours[517, 99]:.6g}"), True)  # the worst first
+    assert not any(wrong for _, _, wrong in m.pairs[1:])
 
 
 def test_a_sign_flip_puts_every_sampled_pair_on_the_other_diagonal():
     truth = np.random.default_rng(1).standard_normal((40, 30))
     record = compare(-truth, truth, tensor="W2")
-    pairs = np.array(record.error_map.pairs)
+    pairs = np.array(record.error_map.pairs, dtype=float)
     assert 100 <= len(pairs) <= MAX_PAIRS
     np.testing.assert_allclose(pairs[:, 1], -pairs[:, 0], rtol=1e-5)
+    assert pairs[:, 2].all()  # every one of them wrong
 
 
 def test_entries_not_judged_are_marked_and_never_counted_as_agreeing_or_wrong():
