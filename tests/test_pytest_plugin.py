@@ -211,6 +211,27 @@ def test_loss(gradcheck):
     assert {c["bug"] for c in second["comparisons"] if c["verdict"] == "fail"} == {"softmax_overflow"}
 
 
+def test_the_html_report_draws_every_check_of_the_session_with_the_command_that_replays_it(pytester, tmp_path):
+    student_repo(pytester, "two_layer_grads_sign_flip.py", TWO_LAYER_TEST)
+    path = tmp_path / "report.html"
+    result = pytester.runpytest(f"--gradcheck-html={path}", "--gradcheck-seed=4")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines([f"html written to {path}"])
+    page = path.read_text()
+    assert page.startswith("<!DOCTYPE html>") and 'class="badge fail">FAIL' in page
+    assert '<img class="heatmap" src="data:image/png;base64,' in page
+    assert "pytest &#39;test_hw.py::test_two_layer_grads&#39; --gradcheck-seed=4" in page
+
+
+@pytest.mark.parametrize("option", ["--gradcheck-html", "--gradcheck-report"])
+def test_a_report_in_a_folder_that_does_not_exist_is_a_usage_error_before_any_test_runs(pytester, tmp_path, option):
+    student_repo(pytester, "two_layer_grads_sign_flip.py", TWO_LAYER_TEST)
+    result = pytester.runpytest(f"{option}={tmp_path / 'missing' / 'report.x'}")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([f"*the folder {tmp_path / 'missing'} does not exist (create it first*"])
+    assert not (tmp_path / "missing").exists()
+
+
 @pytest.mark.parametrize("example", ["dlsys_hw0", "cs231n_layers"])
 @pytest.mark.parametrize("variant, outcome", [("correct", "passed"), ("buggy", "failed")])
 def test_each_example_repo_passes_when_correct_and_fails_with_a_diagnosis_when_buggy(pytester, example, variant, outcome):
