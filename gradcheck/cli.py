@@ -7,20 +7,34 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import enum
+import os
+import shlex
 import sys
 import time
-from typing import Sequence
+from typing import Any, Callable, Sequence
 
 from gradcheck import settings as gc_settings
+from gradcheck.terminal import Terminal, columns
 from reference_mlp import activations
 from reference_mlp.mlp import Architecture
 from reference_mlp.validation import InvalidArgument
 
 DEFAULT_WIDTHS = (5, 7, 6, 4)  # n₁ and the hidden widths; all different so a transpose cannot hide
 DEFAULT_CLASSES = 3
+COMMANDS = ("check", "grade")
 
-EPILOG = """\
+USAGE = ("gradcheck [options]  |  gradcheck check FILE[:FUNCTION] [options]  |  "
+         "gradcheck grade SUBMISSION_DIR --spec SPEC.toml [options]")
+CLOSED = "141 the output was closed early (piped into head, say): the rest is not printed."
+
+EPILOG = f"""\
+commands:
+  gradcheck                                  the reference MLP on a grid of architectures (this help)
+  gradcheck check FILE[:FUNCTION]            your own backprop (gradcheck check --help)
+  gradcheck grade SUBMISSION_DIR --spec S    an untrusted submission (gradcheck grade --help)
+
 examples:
   gradcheck                                  every architecture of the default grid
   gradcheck --depth 2 --activation tanh      two-layer tanh networks only
@@ -30,7 +44,8 @@ examples:
   gradcheck grade SUB --spec hw.toml         grade an untrusted submission (see gradcheck grade --help)
 
 exit status: 0 all witnesses agree, 1 some pair disagrees, 2 usage error, 3 none disagrees but
-finite differences could not judge some tensor (every entry's step crosses a kink).
+finite differences could not judge some tensor (every entry's step crosses a kink),
+{CLOSED}
 """
 
 
@@ -41,6 +56,7 @@ class ExitCode(enum.IntEnum):
     DISAGREE = 1
     USAGE = 2
     INCONCLUSIVE = 3  # nothing failed, but some check could not judge enough to pass
+    CLOSED = 141  # 128 + SIGPIPE, as a shell reports a command killed by its reader going away
 
 
 def _widths(text: str) -> tuple[int, ...]:
@@ -77,10 +93,69 @@ def _positive(text: str) -> int:
     return value
 
 
-def build_parser() -> argparse.ArgumentParser:
+class _Version(argparse.Action):
+    """``--version``: ``gradcheck 0.1.0``, read from the installed package only when asked for."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, help="print the version and exit")
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: Any) -> None:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            print(f"gradcheck {version('gradcheck')}")
+        except PackageNotFoundError:
+            print("gradcheck (version unknown: not installed; pip install -e . in its folder)")
+        parser.exit()
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse that offers the nearest option when one is mistyped, and takes --version like every command."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self.options: list[str] = []  # every option string, for "did you mean"
+        super().__init__(*args, **kwargs)
+        self.add_argument("--version", action=_Version)
+
+    def add_argument(self, *args: Any, **kwargs: Any) -> argparse.Action:
+        action = super().add_argument(*args, **kwargs)
+        self.options += action.option_strings
+        return action
+
+    def add_verbosity(self, verbose: str, quiet: str) -> None:
+        """``--verbose/-v`` and ``--quiet/-q``, one or the other; ``verbose`` and ``quiet`` say what each prints."""
+        group = self.add_mutually_exclusive_group()
+        for action in (group.add_argument("--verbose", "-v", action="store_true", help=verbose),
+                       group.add_argument("--quiet", "-q", action="store_true", help=quiet)):
+            self.options += action.option_strings
+
+    def parse_args(self, args: Sequence[str] | None = None, namespace: Any = None) -> argparse.Namespace:  # type: ignore[override]
+        parsed, unknown = self.parse_known_args(args, namespace)
+        if unknown:
+            self.error(f"unrecognized arguments: {' '.join(unknown)}{self._nearest(unknown)}")
+        return parsed
+
+    def _nearest(self, unknown: Sequence[str]) -> str:
+        """``; did you mean --seed?`` for the options nearest the unknown ones, if any is near."""
+        import difflib
+
+        names = {o.lstrip("-"): o for o in self.options if o.startswith("--")}
+        guesses = {}
+        for word in unknown:
+            if word.startswith("--"):  # the prefix would make every pair of long options look alike
+                near = difflib.get_close_matches(word.split("=", 1)[0].lstrip("-"), names, n=1)
+                if near:
+                    guesses[word.split("=", 1)[0]] = names[near[0]]
+        if len(guesses) == 1:
+            return f"; did you mean {next(iter(guesses.values()))}?"
+        return "; did you mean " + ", ".join(f"{o} for {w}" for w, o in guesses.items()) + "?" if guesses else ""
+
+
+def build_parser() -> Parser:
     """The argument parser of ``gradcheck`` (also used to document it)."""
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="gradcheck",
+        usage=USAGE,
         description=(
             "Verify the bundled reference MLP three ways: the seed's closed-form backprop "
             "(Eqs. 14, 15), JAX autodiff in float64 and finite differences must agree on every "
@@ -105,7 +180,8 @@ def build_parser() -> argparse.ArgumentParser:
                              "differences whose kink-crossing entries are excluded and counted)")
     parser.add_argument("--batch", type=_positive, default=8, metavar="M", help="examples per problem (default: 8)")
     parser.add_argument("--seed", type=_nonnegative, default=0, help="seed of inputs, labels and weights (default: 0)")
-    parser.add_argument("--verbose", "-v", action="store_true", help="print every comparison, not only failures")
+    parser.add_verbosity(verbose="print every comparison, not only failures",
+                         quiet="print only the summary line, and one line per failing comparison")
     return parser
 
 
@@ -127,7 +203,7 @@ def grid(args: argparse.Namespace) -> list[tuple[Architecture, str]]:
     return rows
 
 
-CHECK_EPILOG = """\
+CHECK_EPILOG = f"""\
 conventions (detected from the names your file defines, or named with --convention):
   two_layer_grads           two_layer_grads(X, y, W1, W2) -> (dW1, dW2)
   mlp_grads                 mlp_grads(X, y, Ws, activation="relu") -> [dW1, ..., dWL]
@@ -155,17 +231,18 @@ examples:
 
 exit status: 0 every check passes, 1 something is wrong (a gradient, a forward, or a change your code
 makes to the arrays it is given), 2 usage or import error, 3 nothing is wrong but some check could
-not judge enough (re-run with another --seed, or do what the report advises).
+not judge enough (re-run with another --seed, or do what the report advises),
+{CLOSED}
 Public functions and classes the file defines that no check covers are listed by name
 ("not checked: …", stubs marked "not implemented"): the exit status says nothing about them.
 """
 
 
-def build_check_parser() -> argparse.ArgumentParser:
+def build_check_parser() -> Parser:
     """The argument parser of ``gradcheck check``."""
     from gradcheck.checks.conventions import NAMES
 
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="gradcheck check",
         description="Check your own backprop against the equations (Eqs. 10, 11, 14, 15) and JAX, and name the bug.",
         epilog=CHECK_EPILOG,
@@ -191,11 +268,16 @@ def build_check_parser() -> argparse.ArgumentParser:
         parser.add_argument(f"--{setting.option}", dest=setting.name, metavar=setting.metavar, default=setting.default,
                             type=lambda value, name=setting.name: _setting(name, value),
                             help=f"{setting.help} (default: {setting.default})")
-    parser.add_argument("--verbose", "-v", action="store_true", help="print every comparison in full")
+    parser.add_verbosity(verbose="print every comparison in full",
+                         quiet="print one line per check (its verdict) and the tally")
     return parser
 
 
 def _setting(name: str, value: str) -> object:
+    if name in gc_settings.OUTPUTS and value != "-":  # "-" is standard output
+        problem = gc_settings.unwritable(value)
+        if problem:
+            raise argparse.ArgumentTypeError(problem)
     try:
         return gc_settings.parse(name, value, f"--{name}")
     except InvalidArgument as exc:  # argparse names the option itself
@@ -243,31 +325,77 @@ def check_main(argv: Sequence[str]) -> int:
         with tolerances(rtol=args.rtol), judged_by(args.witness):
             for target, code, chosen in targets:
                 for trial in range(args.trials if chosen != () else 0):
-                    checked += [(target, r) for r in check_module(
-                        code, chosen, activation=args.activation, seed=args.seed + trial, lr=args.lr,
-                        batch=args.batch, dtype=args.dtype, require_stability=args.require_stability)]
+                    for result in check_module(code, chosen, activation=args.activation, seed=args.seed + trial,
+                                               lr=args.lr, batch=args.batch, dtype=args.dtype,
+                                               require_stability=args.require_stability):
+                        test = _test_id(target, code, result.target)
+                        checked.append((test, dataclasses.replace(result, target=_shown(test))))
     except InvalidArgument as exc:
         print(f"gradcheck check: error: {exc}", file=sys.stderr)
         return ExitCode.USAGE
     results = [r for _, r in checked]
+    out = Terminal(sys.stderr if args.report == "-" else sys.stdout, quiet=args.quiet)  # "-": stdout is the JSON
     for result in results:
-        print(result.render(verbose=args.verbose), end="\n\n")
+        out.print(result.headline() if args.quiet else result.render(verbose=args.verbose) + "\n")
     if not function:  # FILE:FUNCTION asks for that function alone
         for target, code, chosen in targets:
             for line in coverage.of(code, conventions or (detect(code) if chosen is None else chosen)).lines():
-                print(line if len(targets) == 1 else f"{target}: {line}")
-    print(tally(results, args.seed))
+                out.print(line if len(targets) == 1 else f"{target}: {line}", detail=True)
+    out.print(tally(results, args.seed))
     if args.report:
-        settings = {s.name: getattr(args, s.name) for s in gc_settings.SETTINGS}
-        write_report(args.report, checked, settings)
-        print(f"report written to {args.report}")
+        write_report(args.report, checked, {s.name: getattr(args, s.name) for s in gc_settings.SETTINGS})
+        if args.report != "-":
+            out.print(f"report written to {args.report}", detail=True)
+    if args.html:
+        from gradcheck import html
+
+        html.write(args.html, checked, title=_shown(args.target), command=shlex.join(["gradcheck", "check", *argv]),
+                   replay=_replay(args))
+        out.print(f"html report written to {args.html}", detail=True)
     return exit_code(results)
+
+
+def _replay(args: argparse.Namespace) -> Callable[[str, Any], str]:
+    """The command that runs one check of ``gradcheck check`` again: the function it checked when that names its
+    convention (``hw.py:nn_epoch``), else the file, with the same options and the check's own seed."""
+    from gradcheck.checks.conventions import NAMES
+
+    defaults = build_check_parser().parse_args([args.target])
+    options = [word for c in args.convention or () for word in ("--convention", c)]
+    options += [word for a in args.activation or () for word in ("--activation", a)]
+    options += [word for name in ("lr", "batch", "dtype", "rtol", "witness") if getattr(args, name) != getattr(defaults, name)
+                for word in (f"--{name}", str(getattr(args, name)))]
+    options += ["--require-stability"] * bool(args.require_stability)
+
+    def replay(test: str, result: Any) -> str:
+        named = test.partition(":")[2] in NAMES and not args.convention
+        return shlex.join(["gradcheck", "check", test if named else args.target, *options, "--seed", str(result.seed)])
+
+    return replay
+
+
+def _test_id(target: str, code: Any, checked: str) -> str:
+    """How the report names a check: ``hw.py:nn_epoch`` when it checked one function the file defines, else ``hw.py``.
+
+    ``target`` is the FILE[:FUNCTION] given, ``checked`` the name the check gave what it checked (a
+    function's, a class method's or the module's own).
+    """
+    if ":" in target:
+        return target
+    found = code
+    for part in checked.split("."):
+        found = getattr(found, part, None)
+    return f"{target}:{checked}" if callable(found) else target
+
+
+def _shown(test: str) -> str:
+    """The name a headline gives a check: its test id with the path cut to the file's name (``hw.py:my_grads``)."""
+    path, colon, function = test.partition(":")
+    return os.path.basename(os.path.abspath(path)) + colon + function
 
 
 def _apps(target: str) -> list[str]:
     """``apps/simple_ml.py`` of the DLSys hw1 checkout a folder target is (or holds the package of), if it has one."""
-    import os
-
     from gradcheck.grader import importing
 
     package = importing.needle_package(target) if os.path.isdir(target) else None
@@ -297,7 +425,7 @@ def exit_code(results: Sequence) -> ExitCode:
     return ExitCode.INCONCLUSIVE if "inconclusive" in verdicts or not results else ExitCode.OK
 
 
-GRADE_EPILOG = """\
+GRADE_EPILOG = f"""\
 The submission is copied (its own regular files only: links, devices and FIFOs
 are refused) and runs in a sandboxed child process as an unprivileged uid of its
 own: bubblewrap, or util-linux unshare when the grader runs as root without
@@ -312,27 +440,31 @@ examples:
   gradcheck grade submissions/ --spec hw0.toml --batch graded/ --jobs 2
 
 exit status: 0 graded; 2 the spec or the arguments are unusable, or grading
-failed (the results say which checks, and a rerun of --batch grades them again).
+failed (the results say which checks, and a rerun of --batch grades them again);
+{CLOSED}
 """
 
 
-def build_grade_parser() -> argparse.ArgumentParser:
+def build_grade_parser() -> Parser:
     """The argument parser of ``gradcheck grade``."""
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="gradcheck grade", description="Grade one untrusted submission against an assignment spec.",
         epilog=GRADE_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("submission", metavar="SUBMISSION_DIR", help="the folder holding the student's files")
     parser.add_argument("--spec", required=True, metavar="SPEC.toml", help="the assignment spec (kept from the student)")
-    for name in ("gradescope", "prairielearn", "junit", "json"):
+    for name in ("gradescope", "prairielearn", "junit", "json", "html"):
         parser.add_argument(f"--{name}", metavar="PATH", help=f"write {name} results here (at least one output, "
                                                                "or --batch, is required)")
     parser.add_argument("--batch", metavar="OUT_DIR",
                         help="SUBMISSION_DIR holds one folder per student: grade them all in parallel into "
-                             "OUT_DIR/<name>/results.json and OUT_DIR/summary.csv, skipping those already graded")
+                             "OUT_DIR/<name>/results.json and report.html, OUT_DIR/summary.csv and the class "
+                             "dashboard OUT_DIR/index.html, skipping those already graded")
     parser.add_argument("--jobs", type=_positive, default=2, help="parallel graders with --batch (default: 2)")
     parser.add_argument("--unsafe-no-sandbox", action="store_true",
                         help="when no sandbox layer works, run the submission as a plain child process with the "
                              "grader's privileges (only for code you trust; every results file says so)")
+    parser.add_argument("--quiet", "-q", action="store_true",
+                        help="print only the last line (the score, or where the batch summary is)")
     return parser
 
 
@@ -347,14 +479,11 @@ def _grade_arguments(args: argparse.Namespace, outputs: dict[str, str]) -> str |
         return (f"{submission} is a file; SUBMISSION_DIR is the folder that holds the student's files "
                 f"(e.g. {submission.parent})")
     if not outputs and not args.batch:
-        return "say where the results go: --gradescope PATH, --prairielearn PATH, --junit PATH, --json PATH or --batch OUT_DIR"
-    for path in [*outputs.values(), *([args.batch] if args.batch else [])]:
-        parent = Path(path).absolute().parent
-        if not parent.is_dir():
-            return f"cannot write {path}: the folder {parent} does not exist (create it first)"
-        if Path(path).is_dir() and path != args.batch:
-            return f"cannot write {path}: it is a folder; give a file name"
-    return None
+        return "say where the results go: --gradescope PATH, --prairielearn PATH, --junit PATH, --json PATH, --html PATH or --batch OUT_DIR"
+    problems = [gc_settings.unwritable(path) for path in outputs.values()]
+    if args.batch:
+        problems.append(gc_settings.unwritable(args.batch, folder=True))
+    return next((p for p in problems if p), None)
 
 
 def grade_main(argv: Sequence[str]) -> int:
@@ -379,8 +508,8 @@ def grade_main(argv: Sequence[str]) -> int:
         from gradcheck.grader.batch import grade_all
 
         batch = grade_all(Path(args.submission), assignment, Path(args.batch), jobs=args.jobs,
-                          allow_unsafe=args.unsafe_no_sandbox)
-        print(f"summary in {batch.summary}")
+                          allow_unsafe=args.unsafe_no_sandbox, progress=Terminal(sys.stderr, quiet=args.quiet))
+        print(f"summary in {batch.summary}; class dashboard in {batch.dashboard}")
         if batch.failed:
             print(f"gradcheck grade: grading failed for {len(batch.failed)} submission(s) ({', '.join(batch.failed)}); "
                   "their results say why; run the same command again to grade them again", file=sys.stderr)
@@ -403,39 +532,77 @@ def grade_main(argv: Sequence[str]) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``gradcheck`` with ``argv`` (default: the command line) and return the exit status."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    if argv[:1] == ["check"]:
-        return check_main(argv[1:])
-    if argv[:1] == ["grade"]:
-        return grade_main(argv[1:])
+    try:
+        if argv[:1] == ["check"]:
+            code = check_main(argv[1:])
+        elif argv[:1] == ["grade"]:
+            code = grade_main(argv[1:])
+        else:
+            code = grid_main(argv)
+        sys.stdout.flush()  # a reader gone away shows here, not as "Exception ignored" at exit
+        return code
+    except BrokenPipeError:
+        # The recipe of Python's signal docs (note on SIGPIPE): point stdout at devnull so the
+        # interpreter's own flush at exit has nowhere to fail, and stop quietly.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return ExitCode.CLOSED
+
+
+def grid_main(argv: Sequence[str]) -> int:
+    """``gradcheck``: the three witnesses on every architecture of the grid, a row each as it finishes."""
     parser = build_parser()
+    if argv and not argv[0].startswith("-"):  # the grid takes no positional argument: a command was meant
+        import difflib
+
+        near = difflib.get_close_matches(argv[0], COMMANDS, n=1)
+        parser.error(f"unknown command {argv[0]!r}; " + (f"did you mean {near[0]!r}?" if near else
+                     "the commands are 'check' and 'grade' (gradcheck alone runs the reference grid)"))
     args = parser.parse_args(argv)
     if args.widths is None and max(args.depth) > len(DEFAULT_WIDTHS):
         parser.error(f"--depth goes up to {len(DEFAULT_WIDTHS)} on the default widths; give --widths for deeper networks")
 
     from gradcheck import report, witnesses  # JAX loads only once there is work to do
 
+    out = Terminal(sys.stdout, status=sys.stderr, quiet=args.quiet)
+    chosen = grid(args)
     fd = f"FD ({args.fd})"
     header = ["architecture", "reduction", "params", "closed~JAX", f"closed~{fd}", f"JAX~{fd}", "kinks excluded", "verdict", "ms"]
+    # Rows are printed as they finish, so every width is fixed before the first: the errors are
+    # x.xe-yy, the kinks at most the parameters, the time up to five digits.
+    params = max(len(str(a.n_params)) for a, _ in chosen)
+    widths = [max(len(a.describe()) for a, _ in chosen), max(len(r) for _, r in chosen), params, 7, 7, 7, params,
+              max(map(len, VERDICT_WORDS.values())), 5]
+    widths = [max(w, len(h)) for w, h in zip(widths, header)]
+    line = columns(widths, right=[False, False, True, True, True, True, True, False, True])
+    words = {word: verdict for verdict, word in VERDICT_WORDS.items()}  # the verdict column's words, coloured
     rows, failures, worst = [], [], {pair: 0.0 for pair in witnesses.PAIRS}
     started = time.perf_counter()
-    print(f"gradcheck: three witnesses on the reference MLP, float64, m={args.batch}, seed {args.seed}", flush=True)
-    for arch, reduction in grid(args):
-        problem = witnesses.make_problem(arch, m=args.batch, reduction=reduction, seed=args.seed)
-        result = witnesses.agree(problem, fd_method=args.fd)
-        errors = [result.max_rel_err(*pair) for pair in witnesses.PAIRS]
-        for pair, err in zip(witnesses.PAIRS, errors):
-            worst[pair] = max(worst[pair], err)
-        rows.append([arch.describe(), reduction, str(arch.n_params), *(f"{e:.1e}" for e in errors),
-                     str(result.not_checkable), VERDICT_WORDS[result.verdict.value], f"{1000 * result.seconds:.0f}"])
-        failures.extend(c for c in result.comparisons if args.verbose or not c.passed)
-    print(report.table(header, rows, right=[False, False, True, True, True, True, True, False, True]))
+    out.print(f"gradcheck: three witnesses on the reference MLP, float64, m={args.batch}, seed {args.seed}", detail=True)
+    out.print(line(header), detail=True)
+    out.print(line(["-" * w for w in widths]), detail=True)
+    with out.progress("architecture", len(chosen)) as advance:
+        for arch, reduction in chosen:
+            problem = witnesses.make_problem(arch, m=args.batch, reduction=reduction, seed=args.seed)
+            result = witnesses.agree(problem, fd_method=args.fd)
+            errors = [result.max_rel_err(*pair) for pair in witnesses.PAIRS]
+            for pair, err in zip(witnesses.PAIRS, errors):
+                worst[pair] = max(worst[pair], err)
+            rows.append([arch.describe(), reduction, str(arch.n_params), *(f"{e:.1e}" for e in errors),
+                         str(result.not_checkable), VERDICT_WORDS[result.verdict.value], f"{1000 * result.seconds:.0f}"])
+            out.print(line(rows[-1]), words=words, detail=True)
+            advance()
+            failures.extend(c for c in result.comparisons if args.verbose or not c.passed)
     agreeing = sum(r[7] == "agree" for r in rows)
     undecided = sum(r[7] == VERDICT_WORDS["inconclusive"] for r in rows)
-    print(f"\n{agreeing} of {len(rows)} architectures agree three ways "
-          f"(max relative disagreement: " + ", ".join(f"{a}~{b} {worst[(a, b)]:.1e}" for a, b in witnesses.PAIRS)
-          + f"; {time.perf_counter() - started:.1f} s).")
-    if failures:
-        print("\n" + report.render_all(failures))
+    out.print("", detail=True)
+    out.print(f"{agreeing} of {len(rows)} architectures agree three ways "
+              f"(max relative disagreement: " + ", ".join(f"{a}~{b} {worst[(a, b)]:.1e}" for a, b in witnesses.PAIRS)
+              + f"; {time.perf_counter() - started:.1f} s).")
+    if failures and args.quiet:
+        for c in failures:
+            out.print(f"{report.summary(c)} [{c.problem}]")
+    elif failures:
+        out.print("\n" + report.render_all(failures))
     if agreeing + undecided < len(rows):
         return ExitCode.DISAGREE
     return ExitCode.INCONCLUSIVE if undecided else ExitCode.OK

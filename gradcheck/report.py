@@ -8,6 +8,7 @@ The first line stands alone as a summary.
 
 from __future__ import annotations
 
+import sys
 from typing import Iterable, Sequence
 
 import numpy as np
@@ -129,7 +130,8 @@ def to_dict(c: Comparison) -> dict:
 
 
 def write_report(path: str, checks: Sequence[tuple[str, object]], settings: dict) -> None:
-    """Write the JSON report (docs/report.schema.json): every (test id, CheckResult) with its comparisons."""
+    """Write the JSON report (docs/report.schema.json) to ``path`` ("-": standard output): every (test id,
+    CheckResult) with its comparisons."""
     import json
 
     results = [result for _, result in checks]
@@ -141,5 +143,8 @@ def write_report(path: str, checks: Sequence[tuple[str, object]], settings: dict
                     "inconclusive": sum(r.verdict.value == "inconclusive" for r in results)},
         "checks": [{"test": test, **result.to_dict()} for test, result in checks],
     }
+    if path == "-":  # standard output, alone there
+        sys.stdout.write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+        return
     with open(path, "w", encoding="utf-8") as handle:
         json.dump(document, handle, indent=2, ensure_ascii=False)

@@ -65,18 +65,29 @@ def _choice(*choices: str) -> Callable[[Any], str]:
     return parse
 
 
-def _output(value: Any) -> str:
-    """A file to write: "-" (standard output), or a path whose folder exists and that is not a folder itself."""
+def unwritable(path: str, *, folder: bool = False) -> str | None:
+    """Why ``path`` cannot be written, or None: the folder it goes in is missing, or it is a folder (a file if ``folder``).
+
+    Asked of every path a command writes, before any work.
+    """
     import os
 
+    parent = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(parent):
+        return f"cannot write {path}: the folder {parent} does not exist (create it first)"
+    if folder and os.path.exists(path) and not os.path.isdir(path):
+        return f"cannot write {path}: it is a file; give a folder (new, or holding earlier results)"
+    if not folder and os.path.isdir(path):
+        return f"cannot write {path}: it is a folder; give a file name"
+    return None
+
+
+def _output(value: Any) -> str:
+    """A file to write: "-" (standard output), or a path :func:`unwritable` finds nothing wrong with."""
     path = str(value)
-    if path == "-":
-        return path
-    folder = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(folder):
-        raise ValueError(f"the folder {folder} does not exist (create it first, or give a path in an existing folder)")
-    if os.path.isdir(path):
-        raise ValueError("it is a folder; give a file name inside it")
+    problem = None if path == "-" else unwritable(path)
+    if problem:
+        raise ValueError(problem)
     return path
 
 

@@ -105,7 +105,8 @@ CORPUS = __import__("pathlib").Path(__file__).parent / "corpus"
 def test_check_exits_0_when_every_convention_in_the_file_passes():
     out = run("check", str(CORPUS / "nn_epoch_correct.py"))
     assert out.returncode == ExitCode.OK, out.stdout + out.stderr
-    assert out.stdout.splitlines()[0] == "nn_epoch: PASS, all 22 comparisons agree (SGD epoch, lr=0.1, batch=16, seed 0)"
+    assert out.stdout.splitlines()[0] == \
+        "nn_epoch_correct.py:nn_epoch: PASS, all 22 comparisons agree (SGD epoch, lr=0.1, batch=16, seed 0)"
     assert out.stdout.rstrip().endswith("2 checks: 2 passed, 0 failed (seed 0)")
 
 
@@ -154,7 +155,7 @@ def test_check_names_the_functions_a_file_defines_when_the_one_asked_for_is_miss
     out = run("check", f"{path}:my_grads")
     assert out.returncode == ExitCode.USAGE and "--convention" in out.stderr
     out = run("check", f"{path}:my_grads", "--convention", "two_layer_grads")
-    assert out.returncode == ExitCode.DISAGREE and out.stdout.startswith("my_grads: FAIL")
+    assert out.returncode == ExitCode.DISAGREE and out.stdout.startswith("hw.py:my_grads: FAIL")
 
 
 def test_check_help_lists_every_convention():

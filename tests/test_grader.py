@@ -595,17 +595,20 @@ def test_no_output_shows_the_secret_or_any_seed_derived_from_it(tmp_path):
     source = (HERE / "corpus" / "two_layer_grads_sum_instead_of_mean.py").read_text()
     submission, spec, results = setup(tmp_path, source, "partial_credit = true")
     outputs = {"gradescope": results / "results.json", "junit": results / "junit.xml",
-               "prairielearn": results / "pl.json", "json": results / "all.json"}
+               "prairielearn": results / "pl.json", "json": results / "all.json", "html": results / "report.html"}
     out, _, _ = grade(submission, spec, results, *(a for f, p in outputs.items() if f != "gradescope"
                                                      for a in (f"--{f}", str(p))))
     (check,) = spec_module.load(spec).checks
     base = check_seed(SECRET_SEED, check, 1)
     seeds = {SECRET_SEED, *(base + REDRAW_STRIDE * a + k for a in range(REDRAWS + 1) for k in range(64))}
-    texts = [p.read_text() for p in outputs.values()] + [out.stdout, out.stderr]
+    # the pictures' base64 aside: every number a student can read
+    texts = [re.sub(r"data:image/png;base64,[A-Za-z0-9+/=]+", "", p.read_text()) for p in outputs.values()]
+    texts += [out.stdout, out.stderr]
     for text in texts:
         numbers = set(int(n) for n in re.findall(r"\d+", text))
         assert not numbers & seeds, f"{numbers & seeds} in {text[:300]}"
     assert "seed (hidden)" in (results / "results.json").read_text()
+    assert '<img class="heatmap"' in outputs["html"].read_text()  # the page drew the wrong gradient
 
 
 def test_check_seeds_are_one_way_and_differ_between_checks():

@@ -189,7 +189,7 @@ def test_the_readmes_command_on_a_checkout_prints_one_verdict_per_op_and_exits_0
     assert out.returncode == 0, out.stdout + out.stderr
     assert re.findall(r"^    PASS +(\w+)$", out.stdout, re.M) == list(EVERYTHING)
     # the checkout's apps/simple_ml.py is checked too: hw0's functions again, on the student's own needle
-    assert re.findall(r"^(\w+): PASS", out.stdout, re.M) == ["needle", "nn_epoch", "softmax_loss"]
+    assert re.findall(r"^(\S+): PASS", out.stdout, re.M) == ["dlsys_hw1", "simple_ml.py:nn_epoch", "simple_ml.py:softmax_loss"]
 
 
 def test_a_checkouts_apps_still_the_handout_stub_is_listed_not_failed(tmp_path):
@@ -203,7 +203,7 @@ def test_a_checkouts_apps_still_the_handout_stub_is_listed_not_failed(tmp_path):
     out = subprocess.run([sys.executable, "-m", "gradcheck", "check", "."], capture_output=True, text=True,
                          timeout=600, cwd=root)
     assert out.returncode == 0, out.stdout + out.stderr
-    assert re.findall(r"^(\w+): PASS", out.stdout, re.M) == ["needle", "softmax_loss"]
+    assert re.findall(r"^(\S+): PASS", out.stdout, re.M) == [root.name, "simple_ml.py:softmax_loss"]
     assert f"{pathlib.Path('apps') / 'simple_ml.py'}: not checked: nn_epoch (not implemented)" in out.stdout
 
 
@@ -216,11 +216,11 @@ def test_a_wrong_nn_epoch_in_a_checkouts_apps_fails_the_folder_run_and_the_repor
     apps.write_text(text.replace("W1.numpy() - lr * ", "W1.numpy() - 2 * lr * "))
     out = subprocess.run([sys.executable, "-m", "gradcheck", "check", ".", "--report", "r.json"], capture_output=True,
                          text=True, timeout=600, cwd=root)
-    assert out.returncode == 1 and out.stdout.startswith("needle: PASS"), out.stdout + out.stderr
-    assert "\nnn_epoch: FAIL" in out.stdout
+    assert out.returncode == 1 and out.stdout.startswith(f"{root.name}: PASS"), out.stdout + out.stderr
+    assert "\nsimple_ml.py:nn_epoch: FAIL" in out.stdout
     checks = json.loads((root / "r.json").read_text())["checks"]
-    assert {(c["test"], c["verdict"]) for c in checks if c["target"] == "nn_epoch"} == {
-        (str(pathlib.Path("apps") / "simple_ml.py"), "fail")}
+    assert {(c["test"], c["verdict"]) for c in checks if c["target"] == "simple_ml.py:nn_epoch"} == {
+        (f"{pathlib.Path('apps') / 'simple_ml.py'}:nn_epoch", "fail")}
 
 
 def test_the_2022_layout_with_one_ops_py_and_no_init_module_is_checked_the_same(tmp_path):

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from gradcheck.compare import BEYOND, STABILITY, Comparison, Verdict
 from gradcheck.diagnose import CATALOG
-from gradcheck.report import render, summary
+from gradcheck.report import mistake, render, summary
 
 RERUN = "re-run with another seed (--seed N, --gradcheck-seed=N or seed=N)"
 
@@ -97,7 +97,7 @@ class CheckResult:
 
     def headline(self) -> str:
         """One line: ``two_layer_grads: FAIL, 3 of 8 comparisons failed (seed 0)``."""
-        where = f"({self.convention}, seed {self.seed})"
+        where = f"({self.convention}, seed {'hidden' if self.seed is None else self.seed})"  # None: kept by a grader
         if self.verdict is Verdict.PASS:
             return f"{self.target}: PASS, all {len(self.comparisons)} comparisons agree {where}"
         if self.verdict is Verdict.INCONCLUSIVE:
@@ -109,11 +109,12 @@ class CheckResult:
         return f"{self.target}: FAIL, {len(self.failures)} of {len(self.comparisons)} comparisons failed {where}"
 
     def render(self, *, verbose: bool = False) -> str:
-        """The headline, one summary line per comparison, then every failure (and undecided record) in full.
+        """The headline, a line per comparison that did not pass, then each failure (and undecided record) in full.
 
-        Failures repeated across cases with the same diagnosis are shown in full
-        once, and a tensor's checks along random directions (``W1·v1``) fold
-        into the tensor's own block.
+        The comparisons that agree are counted on one line (``verbose`` lists
+        them, and shows each comparison in full). Failures repeated across cases
+        with the same diagnosis are shown in full once, and a tensor's checks
+        along random directions (``W1·v1``) fold into the tensor's own block.
         """
         lines = [self.headline()]
         functions = self.functions()
@@ -130,10 +131,14 @@ class CheckResult:
         if BEYOND in found:
             lines.append(f"  ({BEYOND}: the course's own tests never make these cases, so they do not fail the "
                          f"check; code that goes on to later homework needs them)")
-        lines += [f"  {summary(c)} [{c.problem}]" for c in self.comparisons]
+        listed = self.comparisons if verbose else tuple(c for c in self.comparisons if not c.passed)
+        lines += [f"  {summary(c)} [{c.problem}]" for c in listed]
+        agreeing = len(self.comparisons) - len(listed)
+        if listed and agreeing:  # with none listed, the headline already says that all agree
+            lines.append(f"  + {agreeing} other comparison{'s agree' if agreeing > 1 else ' agrees'}")
         shown, blocks = set(), []
         for c in self.comparisons if verbose else self.failures + self.undecided:
-            key = (c.tensor.split("·")[0], c.bug, c.note is not None, c.verdict)
+            key = mistake(c)
             if key in shown and not verbose:
                 continue
             shown.add(key)
@@ -147,6 +152,15 @@ class CheckResult:
         return {"target": self.target, "convention": self.convention, "seed": self.seed, "verdict": self.verdict.value,
                 "passed": self.passed, "precision": self.precision, "unsupported": list(self.unsupported),
                 "comparisons": [to_dict(c) for c in self.comparisons], "warnings": [to_dict(c) for c in self.warnings]}
+
+    def __str__(self) -> str:
+        return self.render()
+
+    def _repr_html_(self) -> str:
+        """The HTML report, shown inline by Jupyter."""
+        from gradcheck import html
+
+        return html.fragment([(self.target, self)])
 
     def raise_if_failed(self) -> "CheckResult":
         """Raise :class:`GradientMismatch` if anything failed, :class:`Inconclusive` if too little was judged."""

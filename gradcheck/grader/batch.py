@@ -18,10 +18,12 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TextIO
 
-from gradcheck.grader import formats
+from gradcheck.grader import dashboard, formats
 from gradcheck.grader.grade import Grade, die_with_parent, failed_grading, grade
 from gradcheck.grader.spec import Spec, load
+from gradcheck.terminal import Terminal
 
 
 @dataclass(frozen=True)
@@ -29,6 +31,7 @@ class Batch:
     """What a batch run produced."""
 
     summary: Path
+    dashboard: Path  # OUT/index.html, the class view
     graded: int
     failed: tuple[str, ...]  # submissions whose grading failed (the grader's fault): graded again on a rerun
 
@@ -44,7 +47,8 @@ def _grade_one(submission: str, spec_path: str, out: str, allow_unsafe: bool) ->
 
 def _write(out: Path, name: str, result: Grade) -> None:
     (out / name).mkdir(exist_ok=True)
-    formats.write_atomically(out / name / "results.json", formats.gradescope(result))
+    formats.write_atomically(out / name / dashboard.REPORT, formats.html(result))  # before results.json: a
+    formats.write_atomically(out / name / "results.json", formats.gradescope(result))  # graded one has both
 
 
 def _read(path: Path) -> tuple[float, list[float], list[str], list[str]] | None:
@@ -59,12 +63,16 @@ def _read(path: Path) -> tuple[float, list[float], list[str], list[str]] | None:
 
 
 def grade_all(submissions: Path, spec: Spec, out: Path, *, jobs: int = 2, allow_unsafe: bool = False,
-              progress=sys.stderr) -> Batch:
+              progress: Terminal | TextIO | None = None) -> Batch:
     """Grade every sub-folder of ``submissions`` not graded yet; write ``OUT/summary.csv``.
 
-    A grader process that dies (out of memory, killed) leaves results that say
-    grading failed for the submissions it held; they are graded again next time.
+    ``progress`` (a stream or a Terminal; default: standard error) gets a line
+    per submission as it is graded, ``[3/40] alice: 7 / 10``, and on a terminal
+    a progress bar. A grader process that dies (out of memory, killed) leaves
+    results that say grading failed for the submissions it held; they are
+    graded again next time.
     """
+    terminal = progress if isinstance(progress, Terminal) else Terminal(progress or sys.stderr)
     folders = sorted(p for p in Path(submissions).iterdir() if p.is_dir() and not p.is_symlink())
     out.mkdir(exist_ok=True)
 
@@ -74,11 +82,11 @@ def grade_all(submissions: Path, spec: Spec, out: Path, *, jobs: int = 2, allow_
 
     todo = [f for f in folders if not done(f)]
     if len(todo) < len(folders):
-        print(f"{len(folders) - len(todo)} of {len(folders)} already graded; grading the other {len(todo)}",
-              file=progress)
+        terminal.print(f"{len(folders) - len(todo)} of {len(folders)} already graded; grading the other {len(todo)}",
+                       detail=True)
     total = sum(c.weight for c in spec.checks)
     with ProcessPoolExecutor(max_workers=max(1, jobs), initializer=die_with_parent,
-                             initargs=(os.getpid(),)) as pool:
+                             initargs=(os.getpid(),)) as pool, terminal.progress("submission", len(folders), done=len(folders) - len(todo)) as advance:
         futures = {pool.submit(_grade_one, str(f), str(spec.path), str(out), allow_unsafe): f for f in todo}
         for finished, future in enumerate(as_completed(futures), start=len(folders) - len(todo) + 1):
             folder = futures[future]
@@ -91,7 +99,9 @@ def grade_all(submissions: Path, spec: Spec, out: Path, *, jobs: int = 2, allow_
                     failed_grading(check, n, why) for n, check in enumerate(spec.checks, start=1)), 0.0))
             found = _read(out / folder.name / "results.json")
             state = "GRADING FAILED" if found is None or found[3] else f"{found[0]:g} / {total:g}"
-            print(f"[{finished}/{len(folders)}] {folder.name}: {state}", file=progress)
+            terminal.print(f"[{finished}/{len(folders)}] {folder.name}: {state}", words={"GRADING FAILED": "fail"},
+                           detail=True)
+            advance()
     rows, failed = [], []
     for folder in folders:
         found = _read(out / folder.name / "results.json")
@@ -109,4 +119,5 @@ def grade_all(submissions: Path, spec: Spec, out: Path, *, jobs: int = 2, allow_
     with open(temporary, "w", newline="", encoding="utf-8") as handle:
         csv.writer(handle).writerows([header, *rows])
     temporary.replace(summary)
-    return Batch(summary, len(todo), tuple(failed))
+    index = dashboard.write(out, spec, [folder.name for folder in folders])
+    return Batch(summary, index, len(todo), tuple(failed))

@@ -4,7 +4,8 @@
   name, number, score, max_score, status, output and visibility;
 - PrairieLearn ``results.json``: gradable, score in [0, 1], tests[] with points;
 - JUnit XML, for CI dashboards;
-- plain JSON with every comparison (the report schema of docs/report.schema.json, per check).
+- plain JSON with every comparison (the report schema of docs/report.schema.json, per check);
+- an HTML page for the student, with the heatmaps of every failing tensor.
 """
 
 from __future__ import annotations
@@ -96,8 +97,15 @@ def plain(grade: Grade) -> str:
     }, indent=2, ensure_ascii=False)
 
 
+def html(grade: Grade) -> str:
+    """The submission's own HTML report (``gradcheck.html.grade_page``): heatmaps of its errors, no seed."""
+    from gradcheck import html as pages
+
+    return pages.grade_page(grade)
+
+
 FORMATS: dict[str, Callable[[Grade], str]] = {
-    "gradescope": gradescope, "prairielearn": prairielearn, "junit": junit, "json": plain,
+    "gradescope": gradescope, "prairielearn": prairielearn, "junit": junit, "json": plain, "html": html,
 }
 
 
