@@ -13,10 +13,11 @@ tests/test_browser.py drive) and writes:
 - ``heatmap.png``: that report's ∇W3, whose error has a shape: the rows of the
   two units of Z₃ the ReLU switched off for every sample agree, every other
   row is wrong, darkest in the columns of units σ' should have silenced;
-- ``dashboard.png``: a class dashboard of the CS231n layer submissions in
-  examples/ and tests/corpus/.
+- ``dashboard.png``: the class dashboard ``gradcheck grade --batch`` writes for
+  examples/dlsys_hw0's students and hw0 submissions built from tests/corpus/,
+  graded in the sandbox against examples/gradescope/hw0.toml (about a minute).
 
-Every check runs with seed 0: the pictures change only with the code, the
+The report runs with seed 0 and the class with the seed 2026: the pictures change only with the code, the
 fonts and the dashboard's measured grading times.
 """
 
@@ -25,18 +26,24 @@ from __future__ import annotations
 import argparse
 import contextlib
 import io
+import re
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "docs" / "screenshots"
 STUDENT = ROOT / "tests" / "corpus" / "mlp_grads_missing_sigma_prime.py"
 STRUCTURED = "W3"  # the tensor of STUDENT whose heatmap shows the error's shape
-CLASS = sorted([ROOT / "examples" / "cs231n_layers" / "buggy" / "layers.py",
-                ROOT / "examples" / "cs231n_layers" / "correct" / "layers.py",
-                *(ROOT / "tests" / "corpus").glob("cs231n_layers_*.py")])
+HW0 = ROOT / "examples" / "dlsys_hw0"
+SPEC = ROOT / "examples" / "gradescope" / "hw0.toml"
+CORPUS_STUDENTS = (  # tests/corpus/ files, each a function of hw0 as a student wrote it
+    "nn_epoch_correct_direct_softmax", "softmax_regression_epoch_correct_float32_internal",
+    "nn_epoch_updated_weights", "nn_epoch_missing_sigma_prime", "nn_epoch_sum_instead_of_mean",
+    "nn_epoch_hard_coded_batch_size", "nn_epoch_skipped_partial_batch", "nn_epoch_loss_sum",
+    "nn_epoch_unknown_momentum", "softmax_regression_epoch_sum_instead_of_mean",
+    "softmax_regression_epoch_skipped_partial_batch", "nn_epoch_softmax_overflow",
+)
 WINDOW = (1160, 900)  # the reports' width (1100 CSS pixels) and their margins
 
 sys.path.insert(0, str(ROOT / "tests"))
@@ -53,11 +60,6 @@ def _checked(path: Path) -> list:
         return check_module(module, None, seed=0)
 
 
-def _name(path: Path) -> str:
-    """A submission's name: its corpus file's stem, or the example's folder (``buggy``, ``correct``)."""
-    return path.stem.removeprefix("cs231n_layers_") if path.parent.name == "corpus" else f"example_{path.parent.name}"
-
-
 def student_report(folder: Path) -> Path:
     """What ``gradcheck check STUDENT --html report.html`` writes."""
     from gradcheck import html
@@ -70,36 +72,26 @@ def student_report(folder: Path) -> Path:
 
 
 def class_dashboard(folder: Path) -> Path:
-    """A batch's OUT/index.html and its OUT/<name>/report.html, one per submission of CLASS.
+    """What ``gradcheck grade SUBMISSIONS --spec hw0.toml --batch OUT`` writes for a class: OUT/index.html.
 
-    Built here from gradcheck.html's functions; ``gradcheck grade SUBS --spec S --batch OUT`` writes the
-    same folder, and this function can become that one command.
+    The class is examples/dlsys_hw0's two students and students whose simple_ml.py is the correct one
+    with one function replaced by a tests/corpus/ implementation (each with a known mistake, or none).
     """
-    from gradcheck import html
-    from gradcheck.compare import Verdict
-    from gradcheck.diagnose import CATALOG
+    import subprocess
 
-    rows, functions = [], {}
-    for path in CLASS:
-        name = _name(path)
-        start = time.perf_counter()
-        results = _checked(path)
-        seconds = time.perf_counter() - start
-        (folder / name).mkdir()
-        html.write(folder / name / "report.html", [(path.name, r) for r in results], title=name)
-        checks = {}
-        for r in results:
-            for function, verdict, _ in r.functions():
-                functions[function] = None
-                bugs = dict.fromkeys(c.bug for c in r.failures if c.bug and c.tensor.split(" ", 1)[0] == function)
-                checks[function] = {"passed": verdict is Verdict.PASS,
-                                    "diagnoses": [(bug, CATALOG[bug].cause) for bug in bugs]}
-        rows.append({"name": name, "score": float(sum(c["passed"] for c in checks.values())), "seconds": seconds,
-                     "report": f"{name}/report.html", "grader_errors": {}, "checks": checks})
-    out = folder / "index.html"
-    out.write_text(html.dashboard(rows, assignment="CS231n layers", checks=list(functions),
-                                  max_score=float(len(functions))), encoding="utf-8")
-    return out
+    correct = (HW0 / "correct" / "simple_ml.py").read_text()
+    submissions = folder / "submissions"
+    for name, source in [("example_correct", correct), ("example_buggy", (HW0 / "buggy" / "simple_ml.py").read_text()),
+                         *((stem, correct + "\n\n" + (ROOT / "tests" / "corpus" / f"{stem}.py").read_text())
+                           for stem in CORPUS_STUDENTS)]:
+        (submissions / name).mkdir(parents=True)
+        (submissions / name / "simple_ml.py").write_text(source)
+    spec = folder / "hw0.toml"  # the example spec, with a seed of its own instead of its secret seed file
+    spec.write_text(re.sub(r"(?m)^seed_file = .*$", "seed = 2026", SPEC.read_text()))
+    out = folder / "graded"
+    subprocess.run([sys.executable, "-m", "gradcheck", "grade", str(submissions), "--spec", str(spec),
+                    "--batch", str(out), "--quiet"], check=True, stdout=subprocess.DEVNULL)
+    return out / "index.html"
 
 
 def _save(png: bytes, path: Path) -> None:
@@ -136,9 +128,7 @@ def main(argv: list[str] | None = None) -> int:
         _save(chromium.png(box=(0, 0, WINDOW[0], first + 8)), args.out / "report.png")
         card = f'article.comparison:has(img.heatmap[alt$=" {STRUCTURED}"])'
         _save(chromium.png(card, margin=8), args.out / "heatmap.png")
-        batch = Path(tmp) / "batch"
-        batch.mkdir()
-        page = chromium.open(class_dashboard(batch))
+        page = chromium.open(class_dashboard(Path(tmp)))
         _pictures_ready(page)
         _save(chromium.png(), args.out / "dashboard.png")
     return 0
