@@ -59,7 +59,7 @@ def describe_exception(exc: BaseException) -> str:
     if isinstance(exc, Described):  # said already, where it happened (in a sandbox)
         return numpy_1_hint(str(exc))
     frames = [f for f in traceback.extract_tb(exc.__traceback__) if "site-packages" not in f.filename
-              and "/gradcheck/" not in f.filename.replace("\\", "/")]
+              and "/gradcheck/" not in f.filename.replace("\\", "/") and not f.filename.startswith("<frozen")]
     where = ""
     if frames:
         f = frames[-1]

@@ -267,7 +267,7 @@ def build_check_parser() -> Parser:
             continue
         parser.add_argument(f"--{setting.option}", dest=setting.name, metavar=setting.metavar, default=setting.default,
                             type=lambda value, name=setting.name: _setting(name, value),
-                            help=f"{setting.help} (default: {setting.default})")
+                            help=setting.help if setting.default is None else f"{setting.help} (default: {setting.default})")
     parser.add_verbosity(verbose="print every comparison in full",
                          quiet="print one line per check (its verdict) and the tally")
     return parser
@@ -334,7 +334,10 @@ def check_main(argv: Sequence[str]) -> int:
         print(f"gradcheck check: error: {exc}", file=sys.stderr)
         return ExitCode.USAGE
     results = [r for _, r in checked]
-    out = Terminal(sys.stderr if args.report == "-" else sys.stdout, quiet=args.quiet)  # "-": stdout is the JSON
+    if args.report == "-" and args.html == "-":
+        parser.error("--report - and --html - would both write to standard output: give one of them a file")
+    piped = "-" in (args.report, args.html)
+    out = Terminal(sys.stderr if piped else sys.stdout, quiet=args.quiet)  # "-": stdout is the JSON or the page
     for result in results:
         out.print(result.headline() if args.quiet else result.render(verbose=args.verbose) + "\n")
     if not function:  # FILE:FUNCTION asks for that function alone
@@ -351,7 +354,8 @@ def check_main(argv: Sequence[str]) -> int:
 
         html.write(args.html, checked, title=_shown(args.target), command=shlex.join(["gradcheck", "check", *argv]),
                    replay=_replay(args))
-        out.print(f"html report written to {args.html}", detail=True)
+        if args.html != "-":
+            out.print(f"html report written to {args.html}", detail=True)
     return exit_code(results)
 
 
@@ -411,7 +415,7 @@ def tally(results: Sequence, seed: int) -> str:
     """``3 checks: 2 passed, 1 failed (seed 0)``, naming the inconclusive ones when there are any."""
     failed = sum(r.verdict.value == "fail" for r in results)
     undecided = [r for r in results if r.verdict.value == "inconclusive"]
-    line = f"{len(results)} checks: {len(results) - failed - len(undecided)} passed, {failed} failed"
+    line = f"{len(results)} check{'' if len(results) == 1 else 's'}: {len(results) - failed - len(undecided)} passed, {failed} failed"
     if undecided:
         line += f", {len(undecided)} inconclusive ({', '.join(dict.fromkeys(r.target for r in undecided))})"
     return line + f" (seed {seed})"

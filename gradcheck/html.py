@@ -19,6 +19,7 @@ inject markup into a report course staff open.
 from __future__ import annotations
 
 import functools
+import sys
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
@@ -50,7 +51,7 @@ def _card(c: Comparison) -> dict:
         "verdict": c.verdict.value, "tensor": c.tensor, "shape": shape, "dtype": c.dtype,
         "witnesses": c.witnesses, "equation": None if c.equation is None else str(c.equation),
         "problem": c.problem, "seed": c.seed, "note": c.note, "diagnosis": c.diagnosis, "summary": summary(c),
-        "heatmap": None if picture is None or not picture.cells else pictures.heatmap(picture, c.tensor),
+        "heatmap": None if picture is None or picture.worst is None else pictures.heatmap(picture, c.tensor),
         "scatter": None if picture is None or len(picture.pairs) < 2 else pictures.scatter(picture, c.tensor, c.witnesses),
         "worst": [{"index": ", ".join(map(str, e.index)), "actual": f"{e.actual:.6g}", "expected": f"{e.expected:.6g}",
                    "abs_err": f"{e.abs_err:.2e}", "rel_err": f"{e.rel_err:.2e}"} for e in c.worst]
@@ -103,8 +104,14 @@ def _tally(results: Sequence[Any]) -> dict:
 
 def page(checks: Sequence[tuple[str, Any]], *, title: str, replay: Replay | None = None, command: str | None = None) -> str:
     """The whole report of ``checks`` ((test or target, result) pairs) as one self-contained HTML page."""
+    shown = [_check(test, result, replay) for test, result in checks]
     return _render("report.html.j2", title=title, command=command, tally=_tally([r for _, r in checks]),
-                   checks=[_check(test, result, replay) for test, result in checks], standalone=True)
+                   checks=shown, standalone=True, legend=_drawn(shown))
+
+
+def _drawn(checks: Sequence[dict]) -> bool:
+    """Whether any card of ``checks`` has a heatmap (the page then says how to read one)."""
+    return any(c["heatmap"] for k in checks if k for c in (*k["cards"], *k["warnings"]))
 
 
 def fragment(checks: Sequence[tuple[str, Any]], *, replay: Replay | None = None) -> str:
@@ -115,8 +122,12 @@ def fragment(checks: Sequence[tuple[str, Any]], *, replay: Replay | None = None)
 
 def write(path: str | Path, checks: Sequence[tuple[str, Any]], *, title: str, replay: Replay | None = None,
           command: str | None = None) -> None:
-    """Write :func:`page` to ``path`` (its folder must exist)."""
-    Path(path).write_text(page(checks, title=title, replay=replay, command=command), encoding="utf-8")
+    """Write :func:`page` to ``path`` (its folder must exist; "-" is standard output)."""
+    text = page(checks, title=title, replay=replay, command=command)
+    if str(path) == "-":
+        sys.stdout.write(text)
+        return
+    Path(path).write_text(text, encoding="utf-8")
 
 
 def grade_page(grade: Any) -> str:
@@ -131,7 +142,12 @@ def grade_page(grade: Any) -> str:
         })
     return _render("grade.html.j2", assignment=grade.assignment, submission=Path(grade.submission).name,
                    score=f"{grade.score:g}", max_score=f"{grade.max_score:g}", checks=rows,
+                   legend=_drawn([g["check"] for g in rows]),
                    needs_review=list(grade.needs_review), grading_failed=list(grade.grading_failed))
+
+
+UNKNOWN = ("unknown", "a gradient is wrong, by no mistake gradcheck knows (see the reports)")
+LAST = ("unknown", "did_not_run")  # listed after every named mistake, however frequent
 
 
 def dashboard(rows: Sequence[dict], *, assignment: str, checks: Sequence[str], max_score: float) -> str:
@@ -153,14 +169,15 @@ def dashboard(rows: Sequence[dict], *, assignment: str, checks: Sequence[str], m
     for r in graded:
         mistakes = {}  # each mistake counts once per submission, however many of its checks show it
         for check, outcome in r["checks"].items():
-            unknown = [] if outcome["passed"] else [("unknown", f"{check}: failed, cause not diagnosed (see the reports)")]
+            unknown = [] if outcome["passed"] else [UNKNOWN]
             mistakes.update(dict.fromkeys(outcome["diagnoses"] or unknown))
         for key in mistakes:
             found.setdefault(key, []).append(r["name"])
     links = {r["name"]: r["report"] for r in rows}
     diagnoses = sorted(({"bug": bug, "cause": cause, "count": len(names),
                          "examples": [{"name": n, "report": links[n]} for n in names[:5]]}
-                        for (bug, cause), names in found.items()), key=lambda d: (-d["count"], d["bug"]))
+                        for (bug, cause), names in found.items()),
+                       key=lambda d: (d["bug"] in LAST, -d["count"], d["bug"]))  # the mistakes named first
     faults = [{"name": r["name"], "checks": sorted(r["grader_errors"].items())} for r in rows if r["grader_errors"]]
     scores = [r["score"] for r in graded]
     return _render("dashboard.html.j2", assignment=assignment, max_score=f"{max_score:g}", rows=rows,

@@ -82,6 +82,11 @@ def heatmap(picture: ErrorMap, tensor: str) -> str:
         axes.set_ylabel("row" if rows > 1 else "")
         if rows == 1:
             axes.set_yticks([])
+    if any(v is None for row in picture.cells for v in row):
+        from matplotlib.patches import Patch
+
+        axes.legend(handles=[Patch(facecolor=NOT_JUDGED, label="not judged")], loc="upper right", fontsize=7,
+                    bbox_to_anchor=(1.0, -0.1 if picture.tiles == 1 else 0.0), frameon=False)
     mappable = plt.cm.ScalarMappable(norm=norm, cmap=cmap)
     bar = figure.colorbar(mappable, ax=axes, fraction=0.046, pad=0.04)
     step = 1 if norm.vmax <= 4 else 2 if norm.vmax <= 8 else 4

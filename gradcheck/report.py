@@ -42,6 +42,41 @@ def _worst_entries(c: Comparison) -> list[str]:
     return ["    " + line for line in table(header, rows, right=[False, True, True, True, True]).splitlines()]
 
 
+class GradientMismatch(AssertionError):
+    """A gradient of user code disagrees with the oracle; the message is the full report."""
+
+
+class Inconclusive(AssertionError):
+    """A check could not judge enough of the code to pass it; the message says what and how to re-run."""
+
+
+class Rendered:
+    """What every result does with its verdict: prints as its text report, shows its HTML report in a notebook,
+    raises what it found. A result provides ``verdict``, ``headline()``, ``render()`` and ``label``."""
+
+    def __str__(self) -> str:
+        return self.render()
+
+    def __repr__(self) -> str:  # the records' arrays and pictures would make the default repr pages long
+        return f"<{type(self).__name__} {self.headline()}>"
+
+    def _repr_html_(self) -> str:
+        """The HTML report, shown inline by Jupyter."""
+        from gradcheck import html
+
+        return html.fragment([(self.label, self)])
+
+    def raise_if_failed(self):
+        """Raise :class:`GradientMismatch` if anything failed, :class:`Inconclusive` if too little was judged; else
+        return the result."""
+        __tracebackhide__ = True
+        if self.verdict is Verdict.FAIL:
+            raise GradientMismatch(self.render())
+        if self.verdict is Verdict.INCONCLUSIVE:
+            raise Inconclusive(self.render())
+        return self
+
+
 def mistake(c: Comparison) -> tuple:
     """What makes two records the same mistake, shown in full once: the tensor (its checks along random
     directions, ``W1·v1``, fold into it), the diagnosis, whether it could be compared at all, the verdict."""

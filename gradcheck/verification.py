@@ -41,6 +41,7 @@ from gradcheck import equations, network_fd, oracle
 from gradcheck.compare import CHUNK, Comparison, Tolerance, Verdict, compare, failed, tolerance_for
 from gradcheck.finite_diff import METHODS
 from gradcheck.precision import unit_roundoff
+from gradcheck.report import Rendered, render, summary
 from gradcheck.witnesses import CLOSED_FORM, FD, JAX, Problem
 from reference_mlp import mlp
 from reference_mlp.validation import InvalidArgument, check_choice, check_positive_int
@@ -54,8 +55,8 @@ KINK_REASON = ("pre-activations feeding these entries sit on a kink (within your
                "choices give, and is not checkable where that interval is wider than the tensor's largest entry")
 
 
-@dataclass(frozen=True)
-class Verification:
+@dataclass(frozen=True, repr=False)
+class Verification(Rendered):
     """Your gradients of one problem, judged entrywise by two exact witnesses and along random directions by a third."""
 
     problem: Problem
@@ -105,34 +106,11 @@ class Verification:
 
     def render(self, *, verbose: bool = False) -> str:
         """The headline, one summary line per comparison, then every failing or undecided one in full."""
-        from gradcheck.report import render, summary
-
         shown = self.comparisons if verbose else tuple(c for c in self.comparisons if not c.passed)
         return "\n\n".join(["\n".join([self.headline(), *(f"  {summary(c)}" for c in self.comparisons)]),
                             *(render(c) for c in shown)])
 
-    def __str__(self) -> str:
-        return self.render()
-
-    def __repr__(self) -> str:  # the problem's arrays would make the default repr pages long
-        return f"<Verification {self.headline()}>"
-
-    def _repr_html_(self) -> str:
-        """The HTML report, shown inline by Jupyter."""
-        from gradcheck import html
-
-        return html.fragment([("verify", self)])
-
-    def raise_if_failed(self) -> "Verification":
-        """Raise ``GradientMismatch`` if any tensor failed, ``Inconclusive`` if one could not be judged; else self."""
-        __tracebackhide__ = True
-        from gradcheck.checks.result import GradientMismatch, Inconclusive
-
-        if self.verdict is Verdict.FAIL:
-            raise GradientMismatch(self.render())
-        if self.verdict is Verdict.INCONCLUSIVE:
-            raise Inconclusive(self.render())
-        return self
+    label = "verify"
 
 
 def verify(

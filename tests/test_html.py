@@ -112,6 +112,7 @@ def test_an_inconclusive_verification_raises_inconclusive():
 def test_a_check_result_prints_as_its_report_and_renders_inline(buggy):
     (_, result), = buggy
     assert str(result) == result.render()
+    assert repr(result) == f"<CheckResult {result.headline()}>"  # not pages of records
     assert '<img class="heatmap"' in result._repr_html_()
 
 
@@ -142,3 +143,27 @@ def html_text(text: str) -> str:
     import markupsafe
 
     return str(markupsafe.escape(text))
+
+
+def gradcheck_command(*args: str):
+    import subprocess
+    import sys
+
+    return subprocess.run([sys.executable, "-m", "gradcheck", *args], capture_output=True, text=True, timeout=600)
+
+
+def test_check_html_writes_the_page_with_each_checks_replay_command(tmp_path):
+    path = tmp_path / "report.html"
+    run = gradcheck_command("check", str(BUGGY), "--html", str(path), "--seed", "2", "--lr", "0.5")
+    assert run.returncode == 1 and f"html report written to {path}" in run.stdout
+    page = path.read_text()
+    assert '<img class="heatmap"' in page and f"gradcheck check {BUGGY} --lr 0.5 --seed 2" in page
+    assert f"gradcheck check {BUGGY} --html {path} --seed 2 --lr 0.5" in page  # the command that wrote it
+
+
+def test_html_to_standard_output_leaves_it_the_page_alone(tmp_path):
+    run = gradcheck_command("check", str(CORRECT), "--html", "-")
+    assert run.returncode == 0 and run.stdout.startswith("<!DOCTYPE html>") and run.stdout.rstrip().endswith("</html>")
+    assert "two_layer_grads: PASS" in run.stderr and not (Path.cwd() / "-").exists()
+    both = gradcheck_command("check", str(CORRECT), "--html", "-", "--report", "-")
+    assert both.returncode == 2 and "both write to standard output" in both.stderr

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import os
 import types
 from typing import Any, Callable, Sequence
 
@@ -85,6 +86,12 @@ def detect(module: Any) -> tuple[str, ...]:
             or tuple(name for name, (present, _) in CONVENTIONS.items() if present(module)))
 
 
+def _file_name(module: object) -> str:
+    """How to name user code to its author: its file (``hw.py``), else its name."""
+    path = getattr(module, "__file__", None)
+    return os.path.basename(path) if path else str(getattr(module, "__name__", "the code"))
+
+
 def check_module(
     module: Any,
     conventions: tuple[str, ...] | None = None,
@@ -115,7 +122,7 @@ def check_module(
                               f"(its root, python/ or python/needle/) to check every op and the engine.")
     if not chosen:
         raise InvalidArgument(
-            f"{getattr(module, '__name__', 'the code')} defines none of the functions gradcheck knows how to check "
+            f"{_file_name(module)} defines none of the functions gradcheck knows how to check "
             f"(two_layer_grads, mlp_grads, nn_epoch, softmax_regression_epoch, softmax_loss, affine_forward/"
             f"affine_backward, class Linear, svm_loss_*/softmax_loss_*, class TwoLayerNet, class FullyConnectedNet, class ThreeLayerConvNet, a needle package). Name the convention and the function, e.g. --convention two_layer_grads."
         )

@@ -6,21 +6,13 @@ from dataclasses import dataclass
 
 from gradcheck.compare import BEYOND, STABILITY, Comparison, Verdict
 from gradcheck.diagnose import CATALOG
-from gradcheck.report import mistake, render, summary
+from gradcheck.report import GradientMismatch, Inconclusive, Rendered, mistake, render, summary
 
 RERUN = "re-run with another seed (--seed N, --gradcheck-seed=N or seed=N)"
 
 
-class GradientMismatch(AssertionError):
-    """A gradient of user code disagrees with the oracle; the message is the full report."""
-
-
-class Inconclusive(AssertionError):
-    """A check could not judge enough of the code to pass it; the message says what and how to re-run."""
-
-
-@dataclass(frozen=True)
-class CheckResult:
+@dataclass(frozen=True, repr=False)
+class CheckResult(Rendered):
     """Every comparison one check made, and what the code declined to do."""
 
     target: str
@@ -153,23 +145,10 @@ class CheckResult:
                 "passed": self.passed, "precision": self.precision, "unsupported": list(self.unsupported),
                 "comparisons": [to_dict(c) for c in self.comparisons], "warnings": [to_dict(c) for c in self.warnings]}
 
-    def __str__(self) -> str:
-        return self.render()
-
-    def _repr_html_(self) -> str:
-        """The HTML report, shown inline by Jupyter."""
-        from gradcheck import html
-
-        return html.fragment([(self.target, self)])
-
-    def raise_if_failed(self) -> "CheckResult":
-        """Raise :class:`GradientMismatch` if anything failed, :class:`Inconclusive` if too little was judged."""
-        __tracebackhide__ = True
-        if self.verdict is Verdict.FAIL:
-            raise GradientMismatch(self.render())
-        if self.verdict is Verdict.INCONCLUSIVE:
-            raise Inconclusive(self.render())
-        return self
+    @property
+    def label(self) -> str:
+        """What the check judged, as its headline names it."""
+        return self.target
 
 
 def settle(target: str, convention: str, records, seed: int, *, require_stability: bool = False,

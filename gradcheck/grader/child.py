@@ -16,7 +16,8 @@ import protocol  # noqa: E402
 
 
 def describe(exc: BaseException) -> str:
-    frames = [f for f in traceback.extract_tb(exc.__traceback__) if os.path.abspath(f.filename) != os.path.abspath(__file__)]
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if os.path.abspath(f.filename) != os.path.abspath(__file__)
+              and not f.filename.startswith("<frozen")]  # Python's own import machinery is nowhere to look
     where = ""
     if frames:
         f = frames[-1]

@@ -49,6 +49,10 @@ def gradescope(grade: Grade) -> str:
     }, indent=2, ensure_ascii=False)
 
 
+DID_NOT_RUN = ("did_not_run", "the code did not run: a file or function is missing, it does not import, or it "
+                              "raised before returning a gradient")
+
+
 def _staff_data(g: Graded) -> dict:
     """What the class dashboard reads of a check: its verdict, the mistakes diagnosed, its time, a grader fault."""
     from gradcheck.diagnose import CATALOG
@@ -56,6 +60,8 @@ def _staff_data(g: Graded) -> dict:
     failures = () if g.result is None else g.result.failures
     bugs = dict.fromkeys((c.bug, CATALOG[c.bug].cause if c.bug in CATALOG else c.diagnosis or c.bug)
                          for c in failures if c.bug)
+    if g.result is None and g.status != "passed" and not g.grader_error:  # nothing was compared: it never ran
+        bugs = {DID_NOT_RUN: None}
     return {"verdict": "inconclusive" if g.inconclusive else "pass" if g.status == "passed" else "fail",
             "diagnoses": [list(b) for b in bugs], "seconds": round(g.seconds, 3), "grader_error": g.grader_error}
 
