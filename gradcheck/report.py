@@ -45,9 +45,13 @@ def _worst_entries(c: Comparison) -> list[str]:
 class GradientMismatch(AssertionError):
     """A gradient of user code disagrees with the oracle; the message is the full report."""
 
+    __module__ = "gradcheck"  # as tracebacks name it: its public name
+
 
 class Inconclusive(AssertionError):
     """A check could not judge enough of the code to pass it; the message says what and how to re-run."""
+
+    __module__ = "gradcheck"
 
 
 class Rendered:

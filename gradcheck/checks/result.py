@@ -124,7 +124,17 @@ class CheckResult(Rendered):
             lines.append(f"  ({BEYOND}: the course's own tests never make these cases, so they do not fail the "
                          f"check; code that goes on to later homework needs them)")
         listed = self.comparisons if verbose else tuple(c for c in self.comparisons if not c.passed)
-        lines += [f"  {summary(c)} [{c.problem}]" for c in listed]
+        problems: dict[str | None, list[Comparison]] = {}
+        for c in listed:
+            problems.setdefault(c.problem, []).append(c)
+        for k, (problem, records) in enumerate(problems.items()):
+            if k == 0 or verbose:  # the first problem record by record; the others one line each
+                lines += [f"  {summary(c)} [{problem}]" for c in records]
+                continue
+            word = "FAIL" if any(c.failed for c in records) else "INCONCLUSIVE"
+            tensors = ", ".join(dict.fromkeys(c.tensor.split("·")[0] for c in records))
+            of = sum(c.problem == problem for c in self.comparisons)
+            lines.append(f"  {word} also on {problem}: {len(records)} of {of} comparisons ({tensors})")
         agreeing = len(self.comparisons) - len(listed)
         if listed and agreeing:  # with none listed, the headline already says that all agree
             lines.append(f"  + {agreeing} other comparison{'s agree' if agreeing > 1 else ' agrees'}")
