@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from gradcheck.compare import Comparison, Verdict
+from gradcheck.report import mistake, render, summary
 
 Replay = Callable[[str, Any], "str | None"]  # (test or target, result) -> the command that runs it again
 
@@ -43,7 +44,6 @@ def _render(template: str, **context: Any) -> str:
 def _card(c: Comparison) -> dict:
     """What the page shows of one comparison."""
     from gradcheck import pictures
-    from gradcheck.report import render, summary
 
     shape = " × ".join(str(n) for n in c.expected_shape) or "scalar"
     picture = c.error_map
@@ -63,8 +63,6 @@ def _card(c: Comparison) -> dict:
 
 def _check(test: str, result: Any, replay: Replay | None) -> dict:
     """What the page shows of one check (a ``CheckResult`` or a ``Verification``)."""
-    from gradcheck.report import mistake
-
     same: dict[tuple, list[Comparison]] = {}
     for c in result.comparisons:  # a failure repeated across cases with the same diagnosis is drawn once
         if c.verdict is not Verdict.PASS:
@@ -91,8 +89,6 @@ def _telling(c: Comparison) -> tuple[bool, bool, int]:
 
 
 def _card_line(c: Comparison) -> dict:
-    from gradcheck.report import summary
-
     return {"summary": summary(c), "problem": c.problem}
 
 
