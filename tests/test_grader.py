@@ -342,6 +342,29 @@ def test_a_batch_grades_every_folder_in_parallel_and_resumes_where_it_stopped(tm
     assert (out / "summary.csv").read_text() == summary
 
 
+def test_a_batch_rerun_grades_again_what_changed_and_only_that(tmp_path):
+    submissions, out = tmp_path / "submissions", tmp_path / "graded"
+    for name, source in (("alice", "two_layer_grads_correct_relu.py"), ("bob", "two_layer_grads_correct_relu.py")):
+        (submissions / name).mkdir(parents=True)
+        (submissions / name / "hw.py").write_text((HERE / "corpus" / source).read_text())
+    spec = tmp_path / "spec.toml"
+    spec.write_text(SPEC.format(seed=SECRET_SEED, extra=""))
+    command = [sys.executable, "-m", "gradcheck", "grade", str(submissions), "--spec", str(spec), "--batch", str(out)]
+    assert subprocess.run(command, capture_output=True, text=True, timeout=600).returncode == 0
+    assert (out / "summary.csv").read_text().splitlines()[1:] == ["alice,4,4,,", "bob,4,4,,"]
+    # bob resubmits a wrong gradient: his grade is stale, alice's is not
+    (submissions / "bob" / "hw.py").write_text((HERE / "corpus" / "two_layer_grads_sign_flip.py").read_text())
+    second = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    assert "1 of 2 already graded; grading the other 1" in second.stderr and "] bob: 0 / 4" in second.stderr
+    assert "alice:" not in second.stderr
+    assert (out / "summary.csv").read_text().splitlines()[1:] == ["alice,4,4,,", "bob,0,0,,"]
+    # a fixed spec (another weight) grades everyone again
+    spec.write_text(SPEC.format(seed=SECRET_SEED, extra="").replace("weight = 4", "weight = 5"))
+    third = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    assert "already graded" not in third.stderr and "] alice: 5 / 5" in third.stderr
+    assert (out / "summary.csv").read_text().splitlines()[1:] == ["alice,5,5,,", "bob,0,0,,"]
+
+
 def test_an_activation_the_code_declines_is_a_failure_when_grading(tmp_path):
     source = (HERE / "corpus" / "mlp_correct_relu_tanh_only.py").read_text()
     submission, spec, results = setup(tmp_path, source)

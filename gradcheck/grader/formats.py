@@ -31,8 +31,8 @@ def _header(grade: Grade) -> str:
             + (f" Flagged for review by course staff: {', '.join(review)} could not be judged." if review else ""))
 
 
-def gradescope(grade: Grade) -> str:
-    """Gradescope's results.json."""
+def gradescope(grade: Grade, extra: dict | None = None) -> str:
+    """Gradescope's results.json (``extra`` joins its staff-only ``extra_data``)."""
     return json.dumps({
         "score": round(grade.score, 4),
         "execution_time": round(grade.seconds, 3),
@@ -40,7 +40,7 @@ def gradescope(grade: Grade) -> str:
         "stdout_visibility": "hidden",
         # stored with the submission, for staff: what to look at, what to grade again
         "extra_data": {"needs_review": list(grade.needs_review), "grading_failed": list(grade.grading_failed),
-                       "unsafe_no_sandbox": grade.unsafe},
+                       "unsafe_no_sandbox": grade.unsafe, **(extra or {})},
         "tests": [{
             "name": g.check.name, "number": str(g.number), "score": round(g.score, 4), "max_score": g.check.weight,
             "status": g.status, "output": g.output, "visibility": g.check.visibility,
